@@ -1,0 +1,47 @@
+"""The FastAPI application."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway.api import problems
+from gateway.runtime import Runtime
+from gateway.settings import Settings, get_settings
+
+
+def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None) -> FastAPI:
+    """The gateway's HTTP app. Pass a runtime (tests) or let it be built from settings."""
+    from gateway.applications.endpoints import router as institutions
+    from gateway.delivery.endpoints import router as operations
+    from gateway.review.endpoints import router as review
+    from gateway.staff.endpoints import router as staff
+
+    owned = runtime is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if app.state.runtime is None:
+            app.state.runtime = Runtime.from_settings(settings or get_settings())
+        app.state.runtime.start_sweeper()
+        yield
+        if owned:
+            app.state.runtime.close()
+
+    app = FastAPI(
+        title="Mortgage registration gateway",
+        version="1",
+        description="Banks and housing-fund centres submit signed mortgage registration applications "
+        "to the Pingluo county real-estate registration centre. See docs/interface/.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    for router in (institutions, review, staff, operations):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["public"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,92 @@
+"""Request dependencies: the runtime, a database session, and who is calling."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from gateway.errors import Forbidden, NotAuthenticated, RequestTooLarge
+from gateway.persistence.db import transaction
+from gateway.persistence.models import Institution, StaffUser
+from gateway.persistence.types import utcnow
+from gateway.runtime import Runtime
+from gateway.staff.service import Role
+from gateway.institutions.auth import authenticate_institution
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing early once it passes ``limit`` bytes (read once, then cached)."""
+    cached = getattr(request.state, "body", None)
+    if cached is not None:
+        if len(cached) > limit:
+            raise RequestTooLarge(f"the body is over the limit of {limit} bytes")
+        return cached
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RequestTooLarge(f"the body is {declared} bytes; the limit is {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge(f"the body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    request.state.body = b"".join(chunks)
+    return request.state.body
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_db(runtime: RuntimeDep) -> Iterator[Session]:
+    """One transaction per request: committed when the endpoint returns, rolled back on error."""
+    with transaction(runtime.sessions) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+async def signed_institution(request: Request, runtime: RuntimeDep, session: DbSession) -> Institution:
+    """The institution whose registered key signed this HTTP request (RFC 9421)."""
+    body = await read_limited_body(request, runtime.settings.max_material_bytes)
+    return authenticate_institution(
+        session,
+        method=request.method,
+        url=str(request.url),
+        headers=dict(request.headers),
+        body=body,
+        max_age_seconds=runtime.settings.http_signature_max_age_seconds,
+        now=utcnow(),
+    )
+
+
+SignedInstitution = Annotated[Institution, Depends(signed_institution)]
+
+
+def staff_user(request: Request, runtime: RuntimeDep, session: DbSession) -> StaffUser:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        raise NotAuthenticated("a staff bearer token is required")
+    user = session.get(StaffUser, runtime.tokens.user_id(header[7:].strip()))
+    if user is None or not user.active:
+        raise NotAuthenticated("the account is not active", code="auth.bad_token")
+    return user
+
+
+def require_role(*roles: Role):
+    def check(user: Annotated[StaffUser, Depends(staff_user)]) -> StaffUser:
+        if user.role not in roles:
+            raise Forbidden(f"this needs the role {' or '.join(roles)}")
+        return user
+
+    return check
+
+
+Reviewer = Annotated[StaffUser, Depends(require_role(Role.REVIEWER))]
+Admin = Annotated[StaffUser, Depends(require_role(Role.ADMIN))]

@@ -1,0 +1,68 @@
+"""One mapping from ``GatewayError`` to RFC 9457 problem+json, and its OpenAPI description."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from gateway.errors import GatewayError
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_KIND = {
+    "invalid": 422,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "too_large": 413,
+}
+PROBLEM_TYPE = "https://mortgage-gateway.example/errors/"
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(status: int, code: str, title: str, detail: str, extra: dict[str, Any] | None = None) -> JSONResponse:
+    body = {"type": PROBLEM_TYPE + code, "title": title, "status": status, "detail": detail, "code": code}
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
+    status = STATUS_BY_KIND.get(exc.kind, 422)
+    # Codes and paths only: details never carry personal data, but keep logs terse anyway.
+    log.info("refused %s %s: %s", request.method, request.url.path, exc.code)
+    headers = {"WWW-Authenticate": "Signature"} if status == 401 else None
+    response = problem(status, exc.code, exc.title, exc.detail, exc.extra)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = [{"path": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
+    return problem(422, "request.invalid", "The request is not acceptable", "invalid fields", {"violations": fields})
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(GatewayError, _gateway_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for the problem statuses an endpoint can answer."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+            "detail": {"type": "string"}, "code": {"type": "string"},
+        },
+        "required": ["type", "title", "status", "code"],
+    }
+    return {
+        status: {"description": "Refused; see `code` (docs/interface/errors.md)",
+                 "content": {MEDIA_TYPE: {"schema": schema}}}
+        for status in statuses
+    }

@@ -1,0 +1,1 @@
+"""Applications: intake, the state machine, status and results for institutions."""

@@ -1,0 +1,105 @@
+"""The gateway's signed outputs: the receipt and the result, as XML in the published schema."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from lxml import etree
+
+NS = "urn:pingluo-bdc:mortgage-gateway:v1"
+
+
+def _el(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
+    element = etree.SubElement(parent, f"{{{NS}}}{name}")
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _root(name: str) -> etree._Element:
+    root = etree.Element(f"{{{NS}}}{name}", nsmap={None: NS})
+    root.set("version", "1")
+    return root
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class ReceiptFacts:
+    application_no: str
+    request_id: str
+    mortgagee_code: str
+    request_sha256: str
+    received_at: datetime
+    status: str
+    due_date: date
+
+
+def build_receipt(facts: ReceiptFacts, *, issued_at: datetime) -> etree._Element:
+    """The unsigned receipt (回执) confirming acceptance of a request."""
+    root = _root("Receipt")
+    _el(root, "ApplicationNo", facts.application_no)
+    _el(root, "RequestId", facts.request_id)
+    _el(root, "MortgageeCode", facts.mortgagee_code)
+    _el(root, "RequestSha256", facts.request_sha256)
+    _el(root, "ReceivedAt", _iso(facts.received_at))
+    _el(root, "Status", facts.status)
+    _el(root, "DueDate", facts.due_date.isoformat())
+    _el(root, "IssuedAt", _iso(issued_at))
+    return root
+
+
+@dataclass(frozen=True)
+class RegistrationFacts:
+    certificate_no: str
+    unit_code: str
+    priority: int
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class SupplementItem:
+    type_code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ResultFacts:
+    application_no: str
+    request_id: str
+    mortgagee_code: str
+    request_sha256: str
+    decision: str  # APPROVED | REJECTED | SUPPLEMENT_REQUESTED
+    decided_at: datetime
+    registration: RegistrationFacts | None = None
+    reason: str | None = None
+    supplement: tuple[SupplementItem, ...] = ()
+
+
+def build_result(facts: ResultFacts, *, issued_at: datetime) -> etree._Element:
+    """The unsigned result (办理结果): approval with registration facts, rejection, or 补正."""
+    root = _root("Result")
+    _el(root, "ApplicationNo", facts.application_no)
+    _el(root, "RequestId", facts.request_id)
+    _el(root, "MortgageeCode", facts.mortgagee_code)
+    _el(root, "RequestSha256", facts.request_sha256)
+    _el(root, "Decision", facts.decision)
+    _el(root, "DecidedAt", _iso(facts.decided_at))
+    if facts.registration:
+        registration = _el(root, "Registration")
+        _el(registration, "CertificateNo", facts.registration.certificate_no)
+        _el(registration, "UnitCode", facts.registration.unit_code)
+        _el(registration, "Priority", str(facts.registration.priority))
+        _el(registration, "RegisteredAt", _iso(facts.registration.registered_at))
+    if facts.reason:
+        _el(root, "Reason", facts.reason)
+    if facts.supplement:
+        supplement = _el(root, "Supplement")
+        for item in facts.supplement:
+            entry = _el(supplement, "Item")
+            _el(entry, "TypeCode", item.type_code)
+            _el(entry, "Reason", item.reason)
+    _el(root, "IssuedAt", _iso(issued_at))
+    return root

@@ -1,0 +1,179 @@
+"""Institution API: submit applications, follow them, fetch signed results; upload materials."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from gateway.api.deps import DbSession, RuntimeDep, SignedInstitution, read_limited_body
+from gateway.api.problems import responses
+from gateway.applications.intake import submit_application
+from gateway.errors import NotFound, ResultNotReady
+from gateway.materials.service import store_material
+from gateway.persistence.models import Application, SignedDocument
+
+router = APIRouter(prefix="/v1", tags=["institutions"])
+XML = "application/xml"
+
+
+@router.post(
+    "/applications",
+    status_code=202,
+    response_class=Response,
+    summary="Submit a signed application (XML)",
+    responses={
+        202: {"description": "Accepted: the signed receipt", "content": {XML: {}}},
+        200: {"description": "Exact retry: the same signed receipt", "content": {XML: {}}},
+        **responses(403, 409, 413, 422),
+    },
+    openapi_extra={"requestBody": {"required": True, "content": {XML: {"schema": {"type": "string"}}}}},
+)
+async def submit(request: Request, runtime: RuntimeDep) -> Response:
+    body = await read_limited_body(request, runtime.settings.max_request_bytes)
+    outcome = await run_in_threadpool(submit_application, runtime, body)
+    return Response(
+        outcome.receipt,
+        status_code=202 if outcome.created else 200,
+        media_type=XML,
+        headers={"Location": f"/v1/applications/{outcome.application_no}"},
+    )
+
+
+class HistoryEntry(BaseModel):
+    action: str
+    from_status: str | None
+    to_status: str
+    actor_kind: str
+    at: datetime
+    note: dict | None = None
+
+
+class DocumentEntry(BaseModel):
+    kind: str
+    sha256: str
+    created_at: datetime
+
+
+class ApplicationStatus(BaseModel):
+    application_no: str
+    request_id: str
+    registration_type: str
+    status: str
+    received_at: datetime
+    due_date: date
+    decided_at: datetime | None
+    history: list[HistoryEntry]
+    documents: list[DocumentEntry]
+
+
+def _own_application(session, institution, application_no: str) -> Application:
+    application = session.scalar(select(Application).where(Application.application_no == application_no))
+    # Another institution's application is answered exactly like a missing one.
+    if application is None or application.institution_id != institution.id:
+        raise NotFound("no such application")
+    return application
+
+
+def _documents(session, application: Application) -> list[SignedDocument]:
+    return list(session.scalars(
+        select(SignedDocument).where(SignedDocument.application_id == application.id).order_by(SignedDocument.id)
+    ))
+
+
+@router.get("/applications/{application_no}", response_model=ApplicationStatus, responses=responses(401, 404))
+def status(application_no: str, institution: SignedInstitution, session: DbSession) -> ApplicationStatus:
+    """Status and history (HTTP-signed by the applying institution)."""
+    application = _own_application(session, institution, application_no)
+    return ApplicationStatus(
+        application_no=application.application_no,
+        request_id=application.request_id,
+        registration_type=application.registration_type,
+        status=application.status,
+        received_at=application.received_at,
+        due_date=application.due_date,
+        decided_at=application.decided_at,
+        history=[
+            HistoryEntry(action=e.action, from_status=e.from_status, to_status=e.to_status,
+                         actor_kind=e.actor_kind, at=e.at, note=e.note)
+            for e in application.events
+        ],
+        documents=[
+            DocumentEntry(kind=d.kind, sha256=d.sha256, created_at=d.created_at)
+            for d in _documents(session, application) if d.kind != "request"
+        ],
+    )
+
+
+def _latest(session, application: Application, kind: str) -> SignedDocument | None:
+    matching = [d for d in _documents(session, application) if d.kind == kind]
+    return matching[-1] if matching else None
+
+
+@router.get(
+    "/applications/{application_no}/result",
+    response_class=Response,
+    responses={200: {"content": {XML: {}}, "description": "The signed result"}, **responses(401, 404, 409)},
+)
+def result(application_no: str, institution: SignedInstitution, session: DbSession) -> Response:
+    """The signed result once the application is decided (approved or rejected)."""
+    document = _latest(session, _own_application(session, institution, application_no), "result")
+    if document is None:
+        raise ResultNotReady()
+    return Response(document.content, media_type=XML)
+
+
+@router.get(
+    "/applications/{application_no}/documents/{kind}",
+    response_class=Response,
+    responses={200: {"content": {XML: {}}, "description": "The latest signed document of that kind"},
+               **responses(401, 404)},
+)
+def signed_document(application_no: str, kind: str, institution: SignedInstitution, session: DbSession) -> Response:
+    """The latest ``receipt``, ``supplement_request`` or ``result`` for the application."""
+    if kind not in ("receipt", "supplement_request", "result"):
+        raise NotFound("no such document kind")
+    document = _latest(session, _own_application(session, institution, application_no), kind)
+    if document is None:
+        raise NotFound("no such document yet")
+    return Response(document.content, media_type=XML)
+
+
+class MaterialStored(BaseModel):
+    sha256: str
+    size: int
+    created: bool
+
+
+@router.put(
+    "/materials/{sha256}",
+    response_model=MaterialStored,
+    status_code=201,
+    responses={200: {"description": "Already uploaded"}, **responses(401, 413, 422)},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def upload_material(
+    sha256: str, request: Request, institution: SignedInstitution, runtime: RuntimeDep, session: DbSession
+) -> Response:
+    """Upload a material under the SHA-256 of its bytes (HTTP-signed, Content-Digest covered)."""
+    body = await read_limited_body(request, runtime.settings.max_material_bytes)
+    material, created = store_material(
+        session, institution_id=institution.id, sha256=sha256, content=body,
+        media_type=request.headers.get("content-type", "application/octet-stream"),
+        max_bytes=runtime.settings.max_material_bytes,
+    )
+    stored = MaterialStored(sha256=material.sha256, size=material.size, created=created)
+    return Response(stored.model_dump_json(), status_code=201 if created else 200, media_type="application/json")
+
+
+@router.get("/gateway/certificate", response_class=Response, tags=["public"],
+            responses={200: {"content": {"application/x-pem-file": {}}}})
+def gateway_certificate(runtime: RuntimeDep) -> Response:
+    """The certificate the gateway signs receipts, results and callbacks with."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    pem = b"".join(c.public_bytes(Encoding.PEM) for c in (runtime.signer.certificate, *runtime.signer.chain))
+    return Response(pem, media_type="application/x-pem-file")

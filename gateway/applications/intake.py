@@ -1,0 +1,223 @@
+"""Intake: a signed request in, a signed receipt out — or a refusal that leaves nothing behind."""
+from __future__ import annotations
+
+import hashlib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bank_adapters import CanonicalApplication
+from bank_adapters.errors import AdapterError, SchemaInvalid
+from bank_adapters.xml_v1 import XmlApplicationAdapter
+from gateway.actors import Actor
+from gateway.applications import documents
+from gateway.applications.canonical_json import to_json
+from gateway.applications.records import record_event, store_document
+from gateway.applications.states import Action, next_status
+from gateway.deadlines import add_working_days
+from gateway.errors import (
+    CertificateNotRegistered,
+    InvalidRequest,
+    MaterialHashMismatch,
+    MaterialMissing,
+    RequestIdReused,
+    RequestTooLarge,
+    SignatureRefused,
+    StaleRequest,
+    UnknownInstitution,
+)
+from gateway.institutions.service import current_certificate, find_by_code
+from gateway.persistence.counters import next_value
+from gateway.persistence.db import transaction
+from gateway.persistence.models import Application, ApplicationMaterial, Material, SignedDocument
+from gateway.persistence.types import utcnow
+from gateway.runtime import Runtime
+from gateway.timezone import LOCAL_TZ
+from signing.errors import DocumentTooLarge, SigningError
+from signing.trust import certificate_fingerprint
+from signing.xml_parser import parse_xml
+from signing.xmldsig import VerifiedDocument, verify_enveloped
+
+ADAPTER = XmlApplicationAdapter()
+
+
+@dataclass(frozen=True)
+class IntakeOutcome:
+    application_no: str
+    receipt: bytes
+    created: bool  # False when this was an exact retry of an earlier request
+
+
+@contextmanager
+def _refusals():
+    """Turn library exceptions into the gateway's coded refusals."""
+    try:
+        yield
+    except DocumentTooLarge as exc:
+        raise RequestTooLarge(str(exc)) from None
+    except SigningError as exc:
+        raise SignatureRefused(str(exc), code=exc.code) from None
+    except SchemaInvalid as exc:
+        violations = [{"path": v.path, "reason": v.reason} for v in exc.violations]
+        raise InvalidRequest(
+            "the document does not validate against the schema",
+            code=exc.code,
+            extra={"violations": violations},
+        ) from None
+    except AdapterError as exc:
+        raise InvalidRequest(str(exc), code=exc.code) from None
+
+
+def read_signed_request(runtime: Runtime, body: bytes, *, now: datetime) -> tuple[VerifiedDocument, CanonicalApplication]:
+    """Parse (hardened), validate against the XSD, verify the signature; nothing is stored."""
+    limit = runtime.settings.max_request_bytes
+    if len(body) > limit:
+        raise RequestTooLarge(f"the body is {len(body)} bytes; the limit is {limit}")
+    with _refusals():
+        ADAPTER.validate(parse_xml(body, max_bytes=limit))
+        verified = verify_enveloped(
+            body, trust=runtime.trust, at=now, max_bytes=limit, expected_root=ADAPTER.root_tag
+        )
+        return verified, ADAPTER.to_canonical(verified.signed_root)
+
+
+def submit_application(runtime: Runtime, body: bytes, *, now: datetime | None = None) -> IntakeOutcome:
+    """Accept a signed application request, or refuse it with a coded error and store nothing."""
+    now = now or utcnow()
+    verified, application = read_signed_request(runtime, body, now=now)
+    request_sha256 = hashlib.sha256(body).hexdigest()
+    try:
+        with transaction(runtime.sessions) as session:
+            return _accept(runtime, session, body, request_sha256, verified, application, now)
+    except IntegrityError:
+        # A concurrent submission of the same request id won the race: answer as a retry.
+        with transaction(runtime.sessions) as session:
+            institution = find_by_code(session, application.mortgagee.code)
+            existing = _existing(session, institution.id, application.request_id)
+            if existing is None:
+                raise
+            return _replay(session, existing, request_sha256)
+
+
+def _accept(runtime, session, body, request_sha256, verified, application, now) -> IntakeOutcome:
+    institution = find_by_code(session, application.mortgagee.code)
+    if institution is None:
+        raise UnknownInstitution()
+    certificate = current_certificate(session, certificate_fingerprint(verified.certificate))
+    if certificate is None or certificate.institution_id != institution.id:
+        raise CertificateNotRegistered()
+    existing = _existing(session, institution.id, application.request_id)
+    if existing is not None:
+        return _replay(session, existing, request_sha256)
+    _check_window(application.created_at, now, runtime.settings.created_at_window_seconds)
+    materials = _referenced_materials(session, institution.id, application)
+    record = _new_application(runtime, session, institution, application, verified, request_sha256, now)
+    for position, (ref, material) in enumerate(zip(application.materials, materials, strict=True)):
+        session.add(ApplicationMaterial(
+            application_id=record.id, material_id=material.id, position=position,
+            type_code=ref.type_code, file_name=ref.file_name,
+        ))
+    store_document(session, record, "request", body)
+    record_event(session, record, Action.SUBMIT, None, Actor.institution(institution.code), at=now)
+    receipt = runtime.signer.sign(documents.build_receipt(_receipt_facts(record), issued_at=now))
+    store_document(session, record, "receipt", receipt)
+    return IntakeOutcome(record.application_no, receipt, created=True)
+
+
+def _existing(session: Session, institution_id: int, request_id: str) -> Application | None:
+    return session.scalar(
+        select(Application).where(
+            Application.institution_id == institution_id, Application.request_id == request_id
+        )
+    )
+
+
+def _replay(session: Session, existing: Application, request_sha256: str) -> IntakeOutcome:
+    if existing.request_sha256 != request_sha256:
+        raise RequestIdReused(extra={"application_no": existing.application_no})
+    receipt = session.scalar(
+        select(SignedDocument).where(
+            SignedDocument.application_id == existing.id, SignedDocument.kind == "receipt"
+        )
+    )
+    return IntakeOutcome(existing.application_no, receipt.content, created=False)
+
+
+def _check_window(created_at: datetime, now: datetime, window_seconds: int) -> None:
+    skew = created_at - now
+    if abs(skew) > timedelta(seconds=window_seconds):
+        direction = "in the future" if skew > timedelta(0) else "in the past"
+        raise StaleRequest(
+            f"CreatedAt is {abs(int(skew.total_seconds()))} s {direction}; "
+            f"the window is ±{window_seconds} s",
+            extra={"window_seconds": window_seconds},
+        )
+
+
+def _referenced_materials(session: Session, institution_id: int, application: CanonicalApplication) -> list[Material]:
+    found = []
+    for ref in application.materials:
+        material = session.scalar(
+            select(Material).where(Material.institution_id == institution_id, Material.sha256 == ref.sha256)
+        )
+        if material is None:
+            raise MaterialMissing(
+                f"material {ref.type_code} ({ref.sha256}) has not been uploaded",
+                extra={"sha256": ref.sha256, "type_code": ref.type_code},
+            )
+        if hashlib.sha256(material.content).hexdigest() != ref.sha256:
+            raise MaterialHashMismatch(extra={"sha256": ref.sha256, "type_code": ref.type_code})
+        found.append(material)
+    return found
+
+
+def _new_application(runtime, session, institution, application, verified, request_sha256, now) -> Application:
+    local_day = now.astimezone(LOCAL_TZ).date()
+    serial = next_value(session, f"application:{local_day.isoformat()}")
+    record = Application(
+        application_no=f"{runtime.settings.area_code}{local_day:%Y%m%d}{serial:06d}",
+        institution_id=institution.id,
+        request_id=application.request_id,
+        registration_type=application.registration_type.value,
+        status=next_status(None, Action.SUBMIT).value,
+        unit_code=application.unit_code,
+        request_sha256=request_sha256,
+        canonical=to_json(application),
+        signature=_signature_facts(verified),
+        request_created_at=application.created_at,
+        received_at=now,
+        due_date=add_working_days(local_day, runtime.settings.mortgage_deadline_working_days),
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _signature_facts(verified: VerifiedDocument) -> dict:
+    certificate = verified.certificate
+    return {
+        "signer_subject": certificate.subject.rfc4514_string(),
+        "issuer": certificate.issuer.rfc4514_string(),
+        "serial_number": format(certificate.serial_number, "x"),
+        "fingerprint_sha256": certificate_fingerprint(certificate),
+        "not_before": certificate.not_valid_before_utc.isoformat(),
+        "not_after": certificate.not_valid_after_utc.isoformat(),
+        "signature_algorithm": verified.signature_algorithm,
+        "digest_algorithm": verified.digest_algorithm,
+    }
+
+
+def _receipt_facts(record: Application) -> documents.ReceiptFacts:
+    return documents.ReceiptFacts(
+        application_no=record.application_no,
+        request_id=record.request_id,
+        mortgagee_code=record.canonical["mortgagee"]["code"],
+        request_sha256=record.request_sha256,
+        received_at=record.received_at,
+        status=record.status,
+        due_date=record.due_date,
+    )

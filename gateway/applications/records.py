@@ -1,0 +1,66 @@
+"""Recording what happens to an application: transitions with actor and time, and evidence."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway.actors import Actor
+from gateway.applications.states import Action, Status, next_status
+from gateway.persistence.models import Application, ApplicationEvent, SignedDocument
+
+
+def record_transition(
+    session: Session,
+    application: Application,
+    action: Action,
+    actor: Actor,
+    *,
+    at: datetime,
+    note: dict[str, Any] | None = None,
+) -> Status:
+    """Move ``application`` by ``action`` through the state machine; raises if not allowed."""
+    current = Status(application.status)
+    target = next_status(current, action)
+    application.status = target.value
+    record_event(session, application, action, current, actor, at=at, note=note)
+    return target
+
+
+def record_event(
+    session: Session,
+    application: Application,
+    action: Action,
+    from_status: Status | None,
+    actor: Actor,
+    *,
+    at: datetime,
+    note: dict[str, Any] | None = None,
+) -> ApplicationEvent:
+    event = ApplicationEvent(
+        application_id=application.id,
+        action=action.value,
+        from_status=from_status.value if from_status else None,
+        to_status=application.status,
+        actor_kind=actor.kind,
+        actor=actor.ref,
+        at=at,
+        note=note,
+    )
+    session.add(event)
+    return event
+
+
+def store_document(session: Session, application: Application, kind: str, content: bytes) -> SignedDocument:
+    """Keep the exact bytes of a signed request or output as evidence."""
+    document = SignedDocument(
+        application_id=application.id,
+        kind=kind,
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+    )
+    session.add(document)
+    session.flush()
+    return document

@@ -1,0 +1,202 @@
+"""The operator CLI: ``gateway serve | worker | db | institution | user | deliveries | evidence | demo``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gateway.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    from gateway.errors import GatewayError
+
+    try:
+        return args.handler(args) or 0
+    except GatewayError as exc:
+        print(f"error [{exc.code}]: {exc.detail}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateway", description="Mortgage registration gateway")
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="run a Celery worker (celery task mode)")
+    worker.add_argument("--concurrency", type=int, default=2)
+    worker.add_argument("--no-beat", action="store_true", help="do not also run the periodic sweeps")
+    worker.set_defaults(handler=_worker)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(title="db commands")
+    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+
+    institution = commands.add_parser("institution", help="institutions").add_subparsers(title="institution commands")
+    add = institution.add_parser("add", help="register a bank or housing-fund centre")
+    add.add_argument("--code", required=True, help="unified social credit code")
+    add.add_argument("--name", required=True)
+    add.add_argument("--kind", required=True, choices=["bank", "housing_fund"])
+    add.add_argument("--cert", required=True, type=Path, help="PEM signing certificate")
+    add.add_argument("--callback-url")
+    add.set_defaults(handler=_institution_add)
+    add_cert = institution.add_parser("add-cert", help="register another certificate (key rotation)")
+    add_cert.add_argument("--code", required=True)
+    add_cert.add_argument("--cert", required=True, type=Path)
+    add_cert.set_defaults(handler=_institution_add_cert)
+
+    user = commands.add_parser("user", help="staff accounts").add_subparsers(title="user commands")
+    user_add = user.add_parser("add", help="create a staff account")
+    user_add.add_argument("--username", required=True)
+    user_add.add_argument("--role", required=True, choices=["reviewer", "admin", "clerk", "supervisor"])
+    user_add.add_argument("--institution", help="institution code (clerks)")
+    user_add.add_argument("--password-stdin", action="store_true", required=True, help="read the password from stdin")
+    user_add.set_defaults(handler=_user_add)
+
+    deliveries = commands.add_parser("deliveries", help="callback deliveries").add_subparsers(title="delivery commands")
+    listing = deliveries.add_parser("list", help="list deliveries")
+    listing.add_argument("--status", choices=["pending", "delivered", "dead"])
+    listing.set_defaults(handler=_deliveries_list)
+    redrive = deliveries.add_parser("redrive", help="re-drive a dead-lettered delivery")
+    redrive.add_argument("delivery_id", type=int)
+    redrive.set_defaults(handler=_deliveries_redrive)
+
+    evidence = commands.add_parser("evidence", help="evidence").add_subparsers(title="evidence commands")
+    export = evidence.add_parser("export", help="export an application's signed evidence as a ZIP")
+    export.add_argument("application_no")
+    export.add_argument("--out", type=Path, required=True)
+    export.set_defaults(handler=_evidence_export)
+
+    demo = commands.add_parser("demo", help="demo data").add_subparsers(title="demo commands")
+    demo.add_parser("init", help="create demo keys, institutions and users (first run only)").set_defaults(handler=_demo_init)
+    return parser
+
+
+def _runtime():
+    from gateway.runtime import Runtime
+
+    return Runtime.from_settings(get_settings())
+
+
+def _serve(args) -> None:
+    import uvicorn
+
+    from gateway.api.app import create_app
+
+    settings = get_settings()
+    from gateway.persistence.db import make_engine
+    from gateway.persistence.migrate import upgrade
+
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(make_engine(settings.effective_database_url))
+    uvicorn.run(create_app(settings=settings), host=args.host or settings.host, port=args.port or settings.port)
+
+
+def _worker(args) -> None:
+    from gateway.tasks.celery_app import make_celery
+
+    app = make_celery(get_settings())
+    argv = ["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}",
+            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    if not args.no_beat:
+        argv.append("--beat")
+    app.worker_main(argv)
+
+
+def _db_upgrade(args) -> None:
+    from gateway.persistence.db import make_engine
+    from gateway.persistence.migrate import upgrade
+
+    settings = get_settings()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(make_engine(settings.effective_database_url))
+    print("database is at the latest revision")
+
+
+def _institution_add(args) -> None:
+    from gateway.institutions.service import add_institution
+    from gateway.persistence.db import transaction
+
+    runtime = _runtime()
+    with transaction(runtime.sessions) as session:
+        add_institution(session, code=args.code, name=args.name, kind=args.kind,
+                        cert_pem=args.cert.read_bytes(), callback_url=args.callback_url)
+    print(f"institution {args.code} registered")
+
+
+def _institution_add_cert(args) -> None:
+    from gateway.errors import NotFound
+    from gateway.institutions.service import add_certificate, find_by_code
+    from gateway.persistence.db import transaction
+
+    runtime = _runtime()
+    with transaction(runtime.sessions) as session:
+        institution = find_by_code(session, args.code)
+        if institution is None:
+            raise NotFound("no such institution")
+        record = add_certificate(session, institution=institution, cert_pem=args.cert.read_bytes())
+        print(f"certificate {record.fingerprint} registered to {args.code}")
+
+
+def _user_add(args) -> None:
+    from gateway.persistence.db import transaction
+    from gateway.staff.service import add_user
+
+    password = sys.stdin.readline().rstrip("\n")
+    runtime = _runtime()
+    with transaction(runtime.sessions) as session:
+        add_user(session, username=args.username, role=args.role, password=password,
+                 institution_code=args.institution)
+    print(f"user {args.username} ({args.role}) created")
+
+
+def _deliveries_list(args) -> None:
+    from gateway.delivery.service import list_deliveries
+    from gateway.persistence.db import transaction
+
+    runtime = _runtime()
+    with transaction(runtime.sessions) as session:
+        for d in list_deliveries(session, status=args.status):
+            print(f"{d.id}\t{d.status}\t{d.attempts}\t{d.document.kind}\t{d.url}\t{d.last_error or ''}")
+
+
+def _deliveries_redrive(args) -> None:
+    from gateway.delivery.service import redrive
+    from gateway.persistence.db import transaction
+    from gateway.persistence.types import utcnow
+
+    runtime = _runtime()
+    with transaction(runtime.sessions) as session:
+        redrive(session, args.delivery_id, at=utcnow())
+    runtime.wait_idle()
+    print(f"delivery {args.delivery_id} re-driven")
+
+
+def _evidence_export(args) -> None:
+    from gateway.evidence.export import export_evidence
+    from gateway.persistence.db import transaction
+
+    runtime = _runtime()
+    with transaction(runtime.sessions) as session:
+        args.out.write_bytes(export_evidence(session, args.application_no))
+    print(f"evidence written to {args.out}")
+
+
+def _demo_init(args) -> None:
+    from gateway.demo import initialise_demo
+
+    initialise_demo(get_settings(), out=sys.stdout)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Evidence: the exact signed bytes, exported for a dispute."""

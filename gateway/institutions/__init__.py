@@ -1,0 +1,1 @@
+"""Institutions (banks, housing-fund centres), their registered certificates, and their HTTP auth."""

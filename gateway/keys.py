@@ -1,0 +1,66 @@
+"""The gateway's own signing key and the trust anchors, loaded from the paths in settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography import x509
+from lxml import etree
+
+from gateway.errors import ConfigurationError
+from gateway.settings import Settings
+from signing.pki import load_private_key_pem
+from signing.trust import TrustStore, certificate_fingerprint, load_pem_certificates
+from signing.xmldsig import sign_enveloped
+
+
+@dataclass(frozen=True)
+class GatewaySigner:
+    """Signs the gateway's outputs (receipts, results) in the published signature profile."""
+
+    key: object
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+
+    @property
+    def key_id(self) -> str:
+        return certificate_fingerprint(self.certificate)
+
+    def sign(self, root: etree._Element) -> bytes:
+        return sign_enveloped(root, key=self.key, certificate=self.certificate, chain=self.chain)
+
+
+def key_paths(settings: Settings) -> tuple[Path, Path, Path]:
+    """(gateway key, gateway certificate chain, trust anchors), defaulting into data_dir/keys."""
+    keys = settings.data_dir / "keys"
+    return (
+        settings.signing_key_path or keys / "gateway-key.pem",
+        settings.signing_cert_path or keys / "gateway-cert.pem",
+        settings.trust_anchors_path or keys / "trust-anchors.pem",
+    )
+
+
+def load_gateway_signer(settings: Settings) -> GatewaySigner:
+    key_path, cert_path, _ = key_paths(settings)
+    if not key_path.exists() or not cert_path.exists():
+        raise ConfigurationError(
+            f"gateway signing key or certificate missing ({key_path}, {cert_path}); "
+            "run `gateway demo init` or set GATEWAY_SIGNING_KEY_PATH / GATEWAY_SIGNING_CERT_PATH"
+        )
+    certificates = load_pem_certificates(cert_path.read_bytes())
+    return GatewaySigner(
+        load_private_key_pem(key_path.read_bytes()), certificates[0], tuple(certificates[1:])
+    )
+
+
+def load_trust_store(settings: Settings) -> TrustStore:
+    _, _, anchors_path = key_paths(settings)
+    if not anchors_path.exists():
+        raise ConfigurationError(f"trust anchors file missing ({anchors_path})")
+    return _trust_store_from(anchors_path, anchors_path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _trust_store_from(path: Path, _mtime_ns: int) -> TrustStore:
+    return TrustStore(anchors=tuple(load_pem_certificates(path.read_bytes())))

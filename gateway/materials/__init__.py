@@ -1,0 +1,1 @@
+"""Materials: files uploaded by content hash before the signed request that references them."""

@@ -1,0 +1,25 @@
+"""Gapless counters: the next value is taken inside the caller's transaction.
+
+An ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` is atomic on PostgreSQL and SQLite, and
+the row stays locked until the transaction ends, so concurrent allocations serialise and a
+rolled-back transaction gives its number back: no gaps, no duplicates.
+"""
+from __future__ import annotations
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from gateway.persistence.models import Counter
+
+
+def next_value(session: Session, series: str) -> int:
+    """Allocate the next number of ``series`` (1 for a new series)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(Counter)
+        .values(name=series, value=1)
+        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+        .returning(Counter.value)
+    )
+    return int(session.execute(stmt).scalar_one())

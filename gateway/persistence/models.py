@@ -1,0 +1,226 @@
+"""SQLAlchemy 2 models: the database is the source of truth for every application and delivery."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from gateway.persistence.types import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Institution(Base):
+    """A mortgagee: a bank or a housing provident fund centre."""
+
+    __tablename__ = "institutions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # bank | housing_fund
+    callback_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    certificates: Mapped[list[InstitutionCertificate]] = relationship(back_populates="institution")
+
+
+class InstitutionCertificate(Base):
+    """A signing certificate registered to an institution; several may be current during rotation."""
+
+    __tablename__ = "institution_certificates"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    pem: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(500))
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    institution: Mapped[Institution] = relationship(back_populates="certificates")
+
+
+class StaffUser(Base):
+    """A registration-centre or housing-fund staff account."""
+
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Material(Base):
+    """An uploaded material file, addressed by the SHA-256 of its bytes, per institution."""
+
+    __tablename__ = "materials"
+    __table_args__ = (UniqueConstraint("institution_id", "sha256"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Application(Base):
+    """A mortgage registration application, from receipt to decision."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "request_id"),
+        Index("ix_applications_queue", "status", "due_date", "id"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    application_no: Mapped[str] = mapped_column(String(32), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    request_id: Mapped[str] = mapped_column(String(64))
+    registration_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    unit_code: Mapped[str] = mapped_column(String(28), index=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    canonical: Mapped[dict[str, Any]] = mapped_column(JSON)
+    signature: Mapped[dict[str, Any]] = mapped_column(JSON)  # signer facts shown to reviewers
+    request_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_date: Mapped[date] = mapped_column(Date)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    institution: Mapped[Institution] = relationship()
+    events: Mapped[list[ApplicationEvent]] = relationship(
+        back_populates="application", order_by="ApplicationEvent.id"
+    )
+    materials: Mapped[list[ApplicationMaterial]] = relationship(order_by="ApplicationMaterial.position")
+
+
+class ApplicationMaterial(Base):
+    """A material an application references, as the signed request lists it."""
+
+    __tablename__ = "application_materials"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    material_id: Mapped[int] = mapped_column(ForeignKey("materials.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    type_code: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(200))
+    material: Mapped[Material] = relationship()
+
+
+class ApplicationEvent(Base):
+    """One state transition, with who made it and when."""
+
+    __tablename__ = "application_events"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor_kind: Mapped[str] = mapped_column(String(16))  # institution | staff | system
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    application: Mapped[Application] = relationship(back_populates="events")
+
+
+class SignedDocument(Base):
+    """Evidence: the exact bytes of a signed request or of a signed output, stored verbatim."""
+
+    __tablename__ = "signed_documents"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # request | receipt | supplement_request | result
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RegisteredMortgage(Base):
+    """A mortgage entered in the register (登簿), with its priority (顺位) on the unit."""
+
+    __tablename__ = "registered_mortgages"
+    __table_args__ = (UniqueConstraint("unit_code", "priority"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(28), index=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    mortgagee_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    secured_amount: Mapped[Decimal] = mapped_column(Numeric(17, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    debt_start: Mapped[date] = mapped_column(Date)
+    debt_end: Mapped[date] = mapped_column(Date)
+    certificate_no: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="in_force")
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Counter(Base):
+    """Gapless sequences (certificate numbers, application numbers), one row per series."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutboxMessage(Base):
+    """A background task written in the same transaction as the change that needs it."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    task: Mapped[str] = mapped_column(String(64))
+    args: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class Delivery(Base):
+    """One signed output to POST to an institution's callback URL, with its retry state."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("signed_documents.id"), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|delivered|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    document: Mapped[SignedDocument] = relationship()

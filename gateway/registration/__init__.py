@@ -1,0 +1,1 @@
+"""The register (登记簿) as far as the spine needs it, and certificate numbers."""

@@ -1,0 +1,1 @@
+"""Review: the queue ordered by deadline, claiming, and decisions."""

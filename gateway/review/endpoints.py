@@ -1,0 +1,170 @@
+"""Reviewer API: the queue, claiming, the application as a reviewer sees it, decisions."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from gateway.api.deps import DbSession, Reviewer, RuntimeDep
+from gateway.api.problems import responses
+from gateway.applications.documents import SupplementItem
+from gateway.applications.states import Action
+from gateway.errors import NotFound
+from gateway.persistence.types import utcnow
+from gateway.review import service
+
+router = APIRouter(prefix="/v1/review", tags=["review"])
+
+
+class QueueItem(BaseModel):
+    application_no: str
+    registration_type: str
+    status: str
+    institution_code: str
+    unit_code: str
+    received_at: datetime
+    due_date: date
+    claimed_by: str | None
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItem]
+    next_cursor: str | None = Field(description="Pass as `after` for the next page; null at the end.")
+
+
+@router.get("/queue", response_model=QueuePage, responses=responses(401, 403, 422))
+def queue(
+    session: DbSession, reviewer: Reviewer,
+    limit: int = Query(50, ge=1, le=200), after: str | None = Query(None),
+) -> QueuePage:
+    """Open applications, oldest deadline first."""
+    rows, cursor = service.queue_page(session, limit=limit, after=after)
+    items = [
+        QueueItem(
+            application_no=a.application_no, registration_type=a.registration_type, status=a.status,
+            institution_code=a.institution.code, unit_code=a.unit_code, received_at=a.received_at,
+            due_date=a.due_date, claimed_by=_username(session, a.claimed_by_id),
+        )
+        for a in rows
+    ]
+    return QueuePage(items=items, next_cursor=cursor)
+
+
+def _username(session, user_id: int | None) -> str | None:
+    from gateway.persistence.models import StaffUser
+
+    return session.get(StaffUser, user_id).username if user_id else None
+
+
+class MaterialView(BaseModel):
+    position: int
+    type_code: str
+    file_name: str
+    sha256: str
+    size: int
+    media_type: str
+
+
+class ApplicationView(BaseModel):
+    application_no: str
+    status: str
+    institution_code: str
+    institution_name: str
+    received_at: datetime
+    due_date: date
+    claimed_by: str | None
+    application: dict = Field(description="The canonical application: parties, property, claim, contracts.")
+    signature: dict = Field(description="Who signed, with which certificate, which algorithms.")
+    materials: list[MaterialView]
+    history: list[dict]
+
+
+@router.get("/applications/{application_no}", response_model=ApplicationView, responses=responses(401, 403, 404))
+def view(application_no: str, session: DbSession, reviewer: Reviewer) -> ApplicationView:
+    a = _find(session, application_no)
+    return ApplicationView(
+        application_no=a.application_no, status=a.status, institution_code=a.institution.code,
+        institution_name=a.institution.name, received_at=a.received_at, due_date=a.due_date,
+        claimed_by=_username(session, a.claimed_by_id), application=a.canonical, signature=a.signature,
+        materials=[
+            MaterialView(position=m.position, type_code=m.type_code, file_name=m.file_name,
+                         sha256=m.material.sha256, size=m.material.size, media_type=m.material.media_type)
+            for m in a.materials
+        ],
+        history=[
+            {"action": e.action, "from": e.from_status, "to": e.to_status, "actor_kind": e.actor_kind,
+             "actor": e.actor, "at": e.at.isoformat(), "note": e.note}
+            for e in a.events
+        ],
+    )
+
+
+def _find(session, application_no: str):
+    from sqlalchemy import select
+
+    from gateway.persistence.models import Application
+
+    application = session.scalar(select(Application).where(Application.application_no == application_no))
+    if application is None:
+        raise NotFound("no such application")
+    return application
+
+
+@router.get("/applications/{application_no}/materials/{position}", response_class=Response,
+            responses=responses(401, 403, 404))
+def material(application_no: str, position: int, session: DbSession, reviewer: Reviewer) -> Response:
+    """The bytes of one attached material, for viewing inline."""
+    links = [m for m in _find(session, application_no).materials if m.position == position]
+    if not links:
+        raise NotFound("no such material")
+    return Response(links[0].material.content, media_type=links[0].material.media_type)
+
+
+class Transitioned(BaseModel):
+    application_no: str
+    status: str
+
+
+@router.post("/applications/{application_no}/claim", response_model=Transitioned, responses=responses(401, 403, 404, 409))
+def claim(application_no: str, session: DbSession, reviewer: Reviewer) -> Transitioned:
+    a = service.claim(session, application_no=application_no, reviewer=reviewer, at=utcnow())
+    return Transitioned(application_no=a.application_no, status=a.status)
+
+
+@router.post("/applications/{application_no}/release", response_model=Transitioned, responses=responses(401, 403, 404, 409))
+def release(application_no: str, session: DbSession, reviewer: Reviewer) -> Transitioned:
+    a = service.release(session, application_no=application_no, reviewer=reviewer, at=utcnow())
+    return Transitioned(application_no=a.application_no, status=a.status)
+
+
+class MissingItem(BaseModel):
+    type_code: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class DecisionIn(BaseModel):
+    decision: Literal["approve", "reject", "request_supplement"]
+    reason: str | None = Field(None, max_length=2000)
+    missing: list[MissingItem] = Field(default_factory=list, max_length=50)
+
+
+class DecisionOut(BaseModel):
+    application_no: str
+    status: str
+    document_kind: str
+    document_sha256: str
+
+
+@router.post("/applications/{application_no}/decision", response_model=DecisionOut, responses=responses(401, 403, 404, 409, 422))
+def decide(application_no: str, body: DecisionIn, runtime: RuntimeDep, session: DbSession, reviewer: Reviewer) -> DecisionOut:
+    """Approve (enters the register), reject with a reason, or request 补正 listing what is missing."""
+    decision = service.Decision(
+        action=Action(body.decision), reason=body.reason,
+        missing=tuple(SupplementItem(m.type_code, m.reason) for m in body.missing),
+    )
+    document = service.decide(runtime, session, application_no=application_no, reviewer=reviewer, decision=decision, at=utcnow())
+    status = _find(session, application_no).status
+    return DecisionOut(application_no=application_no, status=status, document_kind=document.kind, document_sha256=document.sha256)

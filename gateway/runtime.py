@@ -1,0 +1,96 @@
+"""The running gateway: settings, database, keys, trust store and task runner, built once."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.keys import GatewaySigner, load_gateway_signer, load_trust_store
+from gateway.persistence.db import make_engine, make_session_factory
+from gateway.settings import Settings, TaskMode
+from gateway.tasks import registry
+from gateway.tasks.dispatch import CeleryRunner, InProcessRunner, OutboxDispatcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    signer: GatewaySigner
+    dispatcher: OutboxDispatcher = field(init=False)
+    _sweeper: threading.Thread | None = field(default=None, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _tokens: object = field(default=None, init=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, worker: bool = False) -> Runtime:
+        """Build the runtime; ``worker`` marks a Celery worker process (no sweeper thread)."""
+        registry.load_all()
+        engine = make_engine(settings.effective_database_url)
+        runtime = cls(settings, engine, make_session_factory(engine), load_gateway_signer(settings))
+        if settings.task_mode == TaskMode.CELERY:
+            runner = CeleryRunner(runtime)
+        else:
+            runner = InProcessRunner(runtime)
+        runtime.dispatcher = OutboxDispatcher(runtime.sessions, runner)
+        return runtime
+
+    @property
+    def trust(self):
+        """The trust anchors, re-read on each use so that an operator's update takes effect."""
+        return load_trust_store(self.settings)
+
+    @property
+    def tokens(self):
+        """Issues and checks staff bearer tokens."""
+        if self._tokens is None:
+            self._tokens = load_token_service(self.settings)
+        return self._tokens
+
+    def start_sweeper(self) -> None:
+        """Embedded mode: run the periodic re-drives on a thread (Celery beat does it otherwise)."""
+        if self.settings.task_mode != TaskMode.INPROCESS or self._sweeper:
+            return
+        self._sweeper = threading.Thread(target=self._sweep_forever, name="gateway-sweeper", daemon=True)
+        self._sweeper.start()
+
+    def _sweep_forever(self) -> None:
+        while not self._stop.wait(self.settings.sweep_interval_seconds):
+            for name in registry.PERIODIC:
+                try:
+                    self.dispatcher.runner.submit(name, [])
+                except Exception:
+                    log.exception("periodic task %s could not be started", name)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """In embedded mode, wait until background work is done; True at once for Celery."""
+        runner = self.dispatcher.runner
+        return runner.wait_idle(timeout) if isinstance(runner, InProcessRunner) else True
+
+    def close(self) -> None:
+        self._stop.set()
+        self.dispatcher.runner.close()
+        self.engine.dispose()
+
+
+def load_token_service(settings: Settings):
+    """Staff token secrets from settings, or a generated secret kept in data_dir/keys."""
+    import secrets as _secrets
+
+    from gateway.staff.service import TokenService
+
+    configured = tuple(settings.staff_token_secrets)
+    if not configured:
+        path = settings.data_dir / "keys" / "staff-token-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(_secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        configured = (path.read_text().strip(),)
+    return TokenService(configured, settings.staff_token_ttl_seconds)

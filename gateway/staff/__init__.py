@@ -1,0 +1,1 @@
+"""Staff accounts: reviewers, administrators (and, later, clerks and supervisors)."""
