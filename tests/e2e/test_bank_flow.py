@@ -1,0 +1,124 @@
+"""The whole flow as a bank drives it, against real `gateway` processes, in both runtime modes.
+
+A bank signs with Debian's xmlsec1, uploads its materials and submits over HTTP; a reviewer
+approves; the bank fetches the signed result, and the result reaches its callback receiver.
+Receipts and results are verified with `xmlsec1 --verify` against the trust anchor.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import httpx
+import pytest
+from lxml import etree
+
+from signing.httpsig import HttpSignatureAuth, verify_request
+from signing.xmlsec1 import xmlsec1_verify
+from tests.support import factories
+from tests.support.callbacks import CallbackReceiver
+from tests.support.processes import cli, gateway_env, start_server, start_worker
+
+NS = {"g": "urn:pingluo-bdc:mortgage-gateway:v1"}
+PASSWORD = "e2e-reviewer-password"
+
+
+@pytest.fixture
+def receiver():
+    receiver = CallbackReceiver(fail_first=1).start()  # the first delivery fails and is retried
+    yield receiver
+    receiver.stop()
+
+
+def onboard(env, pki, receiver) -> None:
+    """What an operator does: register the bank with its certificate and callback, add a reviewer."""
+    cli(env, "db", "upgrade")
+    cli(env, "institution", "add", "--code", factories.BANK_CODE, "--name", "平罗县测试商业银行",
+        "--kind", "bank", "--cert", str(pki.bank.cert_path), "--callback-url", receiver.url)
+    cli(env, "user", "add", "--username", "reviewer", "--role", "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
+    cli(env, "user", "add", "--username", "admin", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+
+
+def drive_the_whole_flow(base_url: str, pki, receiver, tmp_path) -> None:
+    bank = httpx.Client(base_url=base_url, auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key),
+                        timeout=30)
+    for data in factories.MATERIALS.values():
+        uploaded = bank.put(f"/v1/materials/{factories.sha256(data)}", content=data,
+                            headers={"Content-Type": "application/pdf"})
+        assert uploaded.status_code == 201, uploaded.text
+
+    request = factories.signed_request_with_xmlsec1(factories.application(), pki.bank)
+    submitted = httpx.post(f"{base_url}/v1/applications", content=request,
+                           headers={"Content-Type": "application/xml"}, timeout=30)
+    assert submitted.status_code == 202, submitted.text
+    ok, output = xmlsec1_verify(submitted.content, pki.ca_path)
+    assert ok, output
+    number = etree.fromstring(submitted.content).findtext("g:ApplicationNo", namespaces=NS)
+
+    staff = httpx.Client(base_url=base_url, timeout=30)
+    token = staff.post("/v1/staff/sessions", json={"username": "reviewer", "password": PASSWORD}).json()["token"]
+    staff.headers["Authorization"] = f"Bearer {token}"
+    queue = staff.get("/v1/review/queue").json()
+    assert [item["application_no"] for item in queue["items"]] == [number]
+    assert staff.post(f"/v1/review/applications/{number}/claim").status_code == 200
+    view = staff.get(f"/v1/review/applications/{number}").json()
+    assert view["signature"]["fingerprint_sha256"] == pki.bank.fingerprint
+    assert len(view["materials"]) == 3
+    decided = staff.post(f"/v1/review/applications/{number}/decision", json={"decision": "approve"})
+    assert decided.status_code == 200, decided.text
+
+    result = bank.get(f"/v1/applications/{number}/result")
+    assert result.status_code == 200
+    ok, output = xmlsec1_verify(result.content, pki.ca_path)
+    assert ok, output
+    certificate_no = etree.fromstring(result.content).findtext("g:Registration/g:CertificateNo", namespaces=NS)
+    assert certificate_no.startswith("宁(") and certificate_no.endswith("号")
+
+    delivered = receiver.wait_for(1, timeout=60)[0]
+    assert receiver.attempts >= 2  # the first try was answered 500 and retried
+    assert delivered.body == result.content
+    verified = verify_request(
+        method="POST", url=receiver.url, headers=delivered.headers, body=delivered.body,
+        resolve_key=lambda key_id: pki.gateway.certificate.public_key(),
+    )
+    assert verified.key_id == pki.gateway.fingerprint
+
+    status = bank.get(f"/v1/applications/{number}").json()
+    assert status["status"] == "REGISTERED"
+    assert [h["action"] for h in status["history"]] == ["submit", "claim", "approve"]
+
+    admin = httpx.Client(base_url=base_url, timeout=30)
+    admin_token = admin.post("/v1/staff/sessions", json={"username": "admin", "password": PASSWORD}).json()["token"]
+    evidence = admin.get(f"/v1/admin/applications/{number}/evidence",
+                         headers={"Authorization": f"Bearer {admin_token}"})
+    archive = zipfile.ZipFile(io.BytesIO(evidence.content))
+    assert archive.read("01-request.xml") == request
+
+
+def test_the_whole_flow_on_the_embedded_default(tmp_path, pki, receiver):
+    env = gateway_env(tmp_path / "var", pki)
+    onboard(env, pki, receiver)
+    server, base_url = start_server(env, tmp_path)
+    try:
+        drive_the_whole_flow(base_url, pki, receiver, tmp_path)
+    finally:
+        server.stop()
+
+
+@pytest.mark.services
+def test_the_whole_flow_on_postgresql_redis_and_a_celery_worker(tmp_path, pki, receiver, postgres_url, redis_server):
+    import redis
+
+    broker = "redis://127.0.0.1:6379/5"
+    redis.Redis.from_url(broker).flushdb()  # a dedicated database index for these tests
+    env = gateway_env(tmp_path / "var", pki, GATEWAY_DATABASE_URL=postgres_url, GATEWAY_TASK_MODE="celery",
+                      GATEWAY_BROKER_URL=broker)
+    onboard(env, pki, receiver)
+    worker = start_worker(env, tmp_path)
+    server, base_url = start_server(env, tmp_path)
+    try:
+        drive_the_whole_flow(base_url, pki, receiver, tmp_path)
+        assert "delivery.attempt" in worker.log()  # the Celery worker, not the API, delivered it
+    finally:
+        server.stop()
+        worker.stop()
