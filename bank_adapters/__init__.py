@@ -2,6 +2,7 @@
 
 No database, no web framework here.
 """
+from bank_adapters.base import InboundAdapter
 from bank_adapters.canonical import (
     CanonicalApplication,
     IdType,
@@ -10,12 +11,20 @@ from bank_adapters.canonical import (
     Party,
     RegistrationType,
 )
+from bank_adapters.errors import AdapterError, SchemaInvalid, SchemaViolation, UnsupportedDocument
+from bank_adapters.xml_v1 import XmlApplicationAdapter
 
 __all__ = [
+    "AdapterError",
     "CanonicalApplication",
     "IdType",
+    "InboundAdapter",
     "MaterialRef",
     "Mortgagee",
     "Party",
     "RegistrationType",
+    "SchemaInvalid",
+    "SchemaViolation",
+    "UnsupportedDocument",
+    "XmlApplicationAdapter",
 ]

@@ -44,6 +44,7 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 
 def record_failure(delivery: Delivery, settings: Settings, error: str, *, at: datetime) -> None:
     delivery.attempts += 1
+    delivery.last_attempt_at = at
     delivery.lease_until = None
     delivery.last_error = error[:500]
     if delivery.attempts >= settings.callback_max_attempts:
@@ -54,6 +55,7 @@ def record_failure(delivery: Delivery, settings: Settings, error: str, *, at: da
 
 def record_success(delivery: Delivery, *, at: datetime) -> None:
     delivery.attempts += 1
+    delivery.last_attempt_at = at
     delivery.lease_until = None
     delivery.status = DELIVERED
     delivery.delivered_at = at

@@ -190,6 +190,7 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', gateway.persistence.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('lease_until', gateway.persistence.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.Column('last_attempt_at', gateway.persistence.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', gateway.persistence.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', gateway.persistence.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_deliveries_application_id_applications')),
