@@ -104,7 +104,9 @@ def _serve(args) -> None:
 def _worker(args) -> None:
     from gateway.tasks.celery_app import make_celery
 
-    app = make_celery(get_settings())
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = make_celery(settings)
     argv = ["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}",
             "--without-gossip", "--without-mingle", "--without-heartbeat"]
     if not args.no_beat:

@@ -25,6 +25,7 @@ def make_celery(settings: Settings) -> Celery:
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 3600},
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
         beat_schedule={
             name: {"task": name, "schedule": settings.sweep_interval_seconds}
             for name in registry.PERIODIC
