@@ -16,21 +16,21 @@ from gateway.staff.service import Role
 from gateway.institutions.auth import authenticate_institution
 
 
-async def read_limited_body(request: Request, limit: int) -> bytes:
+async def read_limited_body(request: Request, limit: int, *, code: str = "xml.too_large") -> bytes:
     """The request body, refusing early once it passes ``limit`` bytes (read once, then cached)."""
     cached = getattr(request.state, "body", None)
     if cached is not None:
         if len(cached) > limit:
-            raise RequestTooLarge(f"the body is over the limit of {limit} bytes")
+            raise RequestTooLarge(f"the body is over the limit of {limit} bytes", code=code)
         return cached
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise RequestTooLarge(f"the body is {declared} bytes; the limit is {limit}")
+        raise RequestTooLarge(f"the body is {declared} bytes; the limit is {limit}", code=code)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise RequestTooLarge(f"the body is over the limit of {limit} bytes")
+            raise RequestTooLarge(f"the body is over the limit of {limit} bytes", code=code)
         chunks.append(chunk)
     request.state.body = b"".join(chunks)
     return request.state.body
@@ -54,16 +54,26 @@ DbSession = Annotated[Session, Depends(get_db)]
 
 async def signed_institution(request: Request, runtime: RuntimeDep, session: DbSession) -> Institution:
     """The institution whose registered key signed this HTTP request (RFC 9421)."""
-    body = await read_limited_body(request, runtime.settings.max_material_bytes)
+    # Only material uploads carry a body large enough to matter here.
+    body = await read_limited_body(request, runtime.settings.max_material_bytes, code="material.too_large")
     return authenticate_institution(
         session,
         method=request.method,
-        url=str(request.url),
-        headers=dict(request.headers),
+        url=_raw_url(request),
+        headers=request.headers.items(),
         body=body,
         max_age_seconds=runtime.settings.http_signature_max_age_seconds,
         now=utcnow(),
+        trust=runtime.trust,
     )
+
+
+def _raw_url(request: Request) -> str:
+    """The URL as sent (percent-encoded path), which is what the client signed."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string", b"")
+    url = f"{request.url.scheme}://{request.url.netloc}{raw_path.decode('latin-1')}"
+    return f"{url}?{query.decode('latin-1')}" if query else url
 
 
 SignedInstitution = Annotated[Institution, Depends(signed_institution)]

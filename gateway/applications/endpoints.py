@@ -159,7 +159,7 @@ async def upload_material(
     sha256: str, request: Request, institution: SignedInstitution, runtime: RuntimeDep, session: DbSession
 ) -> Response:
     """Upload a material under the SHA-256 of its bytes (HTTP-signed, Content-Digest covered)."""
-    body = await read_limited_body(request, runtime.settings.max_material_bytes)
+    body = await read_limited_body(request, runtime.settings.max_material_bytes, code="material.too_large")
     material, created = store_material(
         session, institution_id=institution.id, sha256=sha256, content=body,
         media_type=request.headers.get("content-type", "application/octet-stream"),

@@ -1,7 +1,7 @@
 """Authenticating an institution's HTTP request by its registered key (RFC 9421 signatures)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -11,7 +11,7 @@ from gateway.institutions.service import current_certificate
 from gateway.persistence.models import Institution
 from signing.errors import SigningError, UnknownKey
 from signing.httpsig import verify_request
-from signing.trust import load_pem_certificates
+from signing.trust import TrustStore, load_pem_certificates
 
 
 def authenticate_institution(
@@ -19,20 +19,27 @@ def authenticate_institution(
     *,
     method: str,
     url: str,
-    headers: Mapping[str, str],
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
     body: bytes,
     max_age_seconds: int,
     now: datetime,
+    trust: TrustStore,
 ) -> Institution:
-    """The institution owning the key that signed the request; keyid is the cert's SHA-256."""
+    """The institution owning the key that signed the request; keyid is the cert's SHA-256.
+
+    The certificate must be registered, unrevoked, valid now and chain to a trust anchor —
+    the same conditions as for a signed document.
+    """
     owners: dict[str, Institution] = {}
 
     def resolve_key(key_id: str):
         record = current_certificate(session, key_id)
-        if record is None or not (record.not_before <= now <= record.not_after):
+        if record is None:
             raise UnknownKey("no current registered certificate has this key id")
+        certificate = load_pem_certificates(record.pem.encode())[0]
+        trust.validate(certificate, at=now)
         owners[key_id] = record.institution
-        return load_pem_certificates(record.pem.encode())[0].public_key()
+        return certificate.public_key()
 
     try:
         verified = verify_request(

@@ -1,0 +1,286 @@
+"""PAdES signatures on PDF documents (the registration certificate), with pyHanko.
+
+Signing produces a PAdES baseline signature: SubFilter ``ETSI.CAdES.detached``, SHA-256, the
+signer's chain embedded, and a signature timestamp from an RFC 3161 authority when a URL is
+given (B-T; without one, B-B). The signature covers the whole file as written.
+
+Verification never raises on what it is given: it answers with a :class:`PdfSignatureReport`
+whose ``problem`` says in a few English words what is wrong. Trust is decided only by the
+anchors the caller passes (never the operating system's list), without network access: no
+certificate fetching, no OCSP or CRL requests (revocation is soft-fail: none is published for
+the demo PKI). The signer certificate must allow ``digitalSignature`` or ``nonRepudiation``,
+the same rule as :mod:`signing.trust`; pyHanko alone would insist on ``nonRepudiation``.
+
+pyHanko's synchronous API runs its own event loop, so these functions move to a worker thread
+when called from inside a running loop (an ``async def`` endpoint) instead of failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TypeVar
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+from pyhanko.sign.validation import KeyUsageConstraints, validate_pdf_signature
+from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from .errors import SigningError
+from .pki import PrivateKey
+from .trust import certificate_fingerprint
+
+DIGEST_ALGORITHM = "sha256"
+TIMESTAMP_TIMEOUT_SECONDS = 10
+_SIGNER_KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
+_PDF_HEADER_WINDOW = 1024  # the PDF header may be preceded by up to 1 KiB of junk (ISO 32000-1, annex H)
+
+T = TypeVar("T")
+
+
+class PdfUnreadable(SigningError, ValueError):
+    """The bytes to sign are not a PDF that can be signed."""
+
+    code = "pdf.unreadable"
+
+
+class TimestampUnavailable(SigningError, ConnectionError):
+    """The time-stamping authority did not answer with a timestamp; the signing can be retried."""
+
+    code = "pdf.timestamp_unavailable"
+
+
+@dataclass(frozen=True)
+class PdfSignatureReport:
+    """What verifying a PDF found; ``valid`` only when signed, intact and trusted, with no problem."""
+
+    signed: bool
+    intact: bool
+    """The signed bytes match the signature, and nothing but validation data was added later."""
+    trusted: bool
+    """The signer certificate chains to one of the anchors and may sign documents."""
+    signer_subject: str | None
+    signer_fingerprint: str | None
+    signed_at: datetime | None
+    """The timestamp authority's time when ``timestamped``, otherwise the time the signer claims."""
+    timestamped: bool
+    """A signature timestamp is present, matches the signature and chains to a timestamp anchor."""
+    problem: str | None
+
+    @property
+    def valid(self) -> bool:
+        return self.signed and self.intact and self.trusted and self.problem is None
+
+
+def sign_pdf(
+    pdf: bytes,
+    *,
+    key: PrivateKey,
+    certificate: x509.Certificate,
+    chain: Sequence[x509.Certificate] = (),
+    field_name: str = "Seal",
+    reason: str = "不动产登记电子印章",
+    location: str | None = None,
+    timestamp_url: str | None = None,
+    signed_at: datetime | None = None,
+) -> bytes:
+    """Sign ``pdf`` with a PAdES baseline signature (invisible field ``field_name``).
+
+    ``chain`` are the intermediates (and optionally the root) embedded for verifiers.
+    ``signed_at`` (timezone-aware) is the signing time written in the signature dictionary;
+    now when omitted. With ``timestamp_url`` the signature carries an RFC 3161 timestamp.
+
+    :raises PdfUnreadable: ``pdf`` cannot be parsed or already forbids changes.
+    :raises TimestampUnavailable: the time-stamping authority failed.
+    """
+    if signed_at is not None and signed_at.utcoffset() is None:
+        raise ValueError("signed_at must be timezone-aware")
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    except Exception as error:  # pyHanko raises assorted types on malformed input
+        raise PdfUnreadable("the document to sign is not a readable PDF") from error
+    metadata = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm=DIGEST_ALGORITHM,
+        subfilter=SigSeedSubFilter.PADES,
+        reason=reason,
+        location=location,
+    )
+    signer = signers.SimpleSigner(
+        signing_cert=_to_asn1(certificate),
+        signing_key=_private_key_to_asn1(key),
+        cert_registry=SimpleCertificateStore.from_certs([_to_asn1(cert) for cert in chain]),
+    )
+    timestamper = RequestsHTTPTimeStamper(timestamp_url, timeout=TIMESTAMP_TIMEOUT_SECONDS) if timestamp_url else None
+    pdf_signer = _PdfSignerAt(metadata, signer, timestamper=timestamper, signing_time=signed_at)
+    try:
+        output = _outside_event_loop(lambda: pdf_signer.sign_pdf(writer))
+    except TimestampRequestError as error:
+        raise TimestampUnavailable("the time-stamping authority did not issue a timestamp") from error
+    except PyHankoSigningError as error:
+        raise PdfUnreadable(f"the document cannot be signed: {error}") from error
+    return output.getvalue()
+
+
+class _PdfSignerAt(signers.PdfSigner):
+    """pyHanko's signer with a chosen signing time (its public API always takes the clock)."""
+
+    def __init__(self, *args, signing_time: datetime | None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._signing_time = signing_time
+
+    def init_signing_session(self, pdf_out, existing_fields_only=False):
+        session = super().init_signing_session(pdf_out, existing_fields_only=existing_fields_only)
+        if self._signing_time is not None:
+            session.system_time = self._signing_time
+        return session
+
+
+def verify_pdf(
+    pdf: bytes,
+    *,
+    trust_anchors: Sequence[x509.Certificate],
+    timestamp_anchors: Sequence[x509.Certificate] | None = None,
+    at: datetime | None = None,
+) -> PdfSignatureReport:
+    """Verify the first signature of ``pdf``; never raises on bad input.
+
+    ``timestamp_anchors`` are the roots trusted for timestamp authorities (default: the
+    ``trust_anchors``). ``at`` (timezone-aware) is the time certificates must be valid at;
+    now when omitted.
+    """
+    if at is not None and at.utcoffset() is None:
+        raise ValueError("verification time must be timezone-aware")
+    if b"%PDF-" not in pdf[:_PDF_HEADER_WINDOW]:
+        return _unsigned("not a PDF")
+    try:
+        signatures = PdfFileReader(io.BytesIO(pdf)).embedded_regular_signatures
+    except Exception:  # any parse failure of untrusted bytes is an answer, not a crash
+        return _unsigned("not a readable PDF")
+    if not signatures:
+        return _unsigned("the PDF carries no signature")
+    signer_context = _validation_context(trust_anchors, at)
+    tsa_anchors = trust_anchors if timestamp_anchors is None else timestamp_anchors
+    try:
+        status = _outside_event_loop(lambda: validate_pdf_signature(
+            signatures[0],
+            signer_validation_context=signer_context,
+            ts_validation_context=_validation_context(tsa_anchors, at),
+            key_usage_settings=_SIGNER_KEY_USAGE,
+        ))
+    except Exception:  # a malformed signature dictionary or CMS blob is tampering, not a crash
+        return PdfSignatureReport(
+            signed=True, intact=False, trusted=False, signer_subject=None, signer_fingerprint=None,
+            signed_at=None, timestamped=False, problem="the signature is malformed",
+        )
+    return _report(status, anchored=bool(trust_anchors))
+
+
+def _report(status: PdfSignatureStatus, *, anchored: bool) -> PdfSignatureReport:
+    signer = x509.load_der_x509_certificate(status.signing_cert.dump())
+    timestamp = status.timestamp_validity
+    timestamped = timestamp is not None and timestamp.intact and timestamp.valid and timestamp.trusted
+    intact = status.intact and status.valid and _only_allowed_changes(status)
+    trusted = anchored and status.valid and status.trust_problem_indic is None and status.validation_path is not None
+    return PdfSignatureReport(
+        signed=True,
+        intact=intact,
+        trusted=trusted,
+        signer_subject=signer.subject.rfc4514_string(),
+        signer_fingerprint=certificate_fingerprint(signer),
+        signed_at=_aware(timestamp.timestamp if timestamped else status.signer_reported_dt),
+        timestamped=timestamped,
+        problem=_problem(status, trusted=trusted, timestamp_ok=timestamp is None or timestamped),
+    )
+
+
+def _only_allowed_changes(status: PdfSignatureStatus) -> bool:
+    """After signing, only validation data (DSS, document timestamps) may be appended."""
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return True
+    level = status.modification_level
+    return (
+        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and level is not None
+        and level <= ModificationLevel.LTA_UPDATES
+    )
+
+
+def _problem(status: PdfSignatureStatus, *, trusted: bool, timestamp_ok: bool) -> str | None:
+    if not status.valid:
+        return "the signature value does not verify"
+    if not status.intact:
+        return "the document was altered after signing"
+    if not _only_allowed_changes(status):
+        return "the document was modified after signing"
+    if not trusted:
+        reason = status.trust_problem_indic
+        detail = f" ({reason.standard_name.lower().replace('_', ' ')})" if reason is not None else ""
+        return f"the signer certificate is not trusted{detail}"
+    if not timestamp_ok:
+        return "the signature timestamp is not valid or not trusted"
+    return None
+
+
+def _unsigned(problem: str) -> PdfSignatureReport:
+    return PdfSignatureReport(
+        signed=False, intact=False, trusted=False, signer_subject=None, signer_fingerprint=None,
+        signed_at=None, timestamped=False, problem=problem,
+    )
+
+
+def _validation_context(anchors: Sequence[x509.Certificate], at: datetime | None) -> ValidationContext:
+    # An empty list, unlike None, never falls back to the operating system's trust list.
+    return ValidationContext(
+        trust_roots=[_to_asn1(anchor) for anchor in anchors],
+        moment=at,
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+    )
+
+
+def _outside_event_loop(call: Callable[[], T]) -> T:
+    """Run ``call`` here, or in a worker thread if this thread already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        in_event_loop = False
+    else:
+        in_event_loop = True
+    if not in_event_loop:
+        return call()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.utcoffset() is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def _to_asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def _private_key_to_asn1(key: PrivateKey) -> asn1_keys.PrivateKeyInfo:
+    der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return asn1_keys.PrivateKeyInfo.load(der)
