@@ -95,6 +95,8 @@ def _reason(error: xmlschema.XMLSchemaValidationError) -> str:
         return f"attribute {validator.local_name} is not valid"
     if isinstance(validator, xsd.XsdElement) and "simple content" in (error.reason or ""):
         return "must contain only text (no child elements or comments)"
+    if isinstance(validator, xsd.XsdElement) and "XsdUnique(" in (error.reason or ""):
+        return "repeats a code already given in this list"
     return _facet_reason(validator)
 
 

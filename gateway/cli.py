@@ -75,6 +75,17 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True)
     export.set_defaults(handler=_evidence_export)
 
+    register = commands.add_parser("register", help="the register").add_subparsers(title="register commands")
+    load = register.add_parser("import", help="import units, owners, mortgages and encumbrances from CSV")
+    load.add_argument("file", type=Path)
+    load.add_argument("--skip-bad-rows", action="store_true", help="import the good rows of a file with errors")
+    load.set_defaults(handler=_register_import)
+
+    calendar = commands.add_parser("calendar", help="working-day calendar").add_subparsers(title="calendar commands")
+    year = calendar.add_parser("load", help="load an official year schedule (JSON) and recompute deadlines")
+    year.add_argument("file", type=Path)
+    year.set_defaults(handler=_calendar_load)
+
     demo = commands.add_parser("demo", help="demo data").add_subparsers(title="demo commands")
     demo.add_parser("init", help="create demo keys, institutions and users (first run only)").set_defaults(handler=_demo_init)
     return parser
@@ -192,6 +203,47 @@ def _evidence_export(args) -> None:
     with transaction(runtime.sessions) as session:
         args.out.write_bytes(export_evidence(session, args.application_no))
     print(f"evidence written to {args.out}")
+
+
+def _register_import(args) -> int:
+    from tqdm import tqdm
+
+    from gateway.persistence.db import transaction
+    from gateway.register.importer import import_register
+
+    runtime = _runtime()
+    with transaction(runtime.sessions) as session:
+        report = import_register(
+            session, args.file, skip_bad_rows=args.skip_bad_rows,
+            progress=lambda rows: tqdm(rows, desc="checking rows", unit="row", disable=len(rows) < 1000,
+                                       file=sys.stderr),
+        )
+    for line, reason in report.errors:
+        print(f"{args.file}:{line}: {reason}", file=sys.stderr)
+    if report.errors and not args.skip_bad_rows:
+        print(f"{len(report.errors)} bad row(s); nothing imported (use --skip-bad-rows to import the rest)",
+              file=sys.stderr)
+        return 1
+    summary = ", ".join(f"{count} {kind.lower()}" for kind, count in sorted(report.imported.items())) or "nothing"
+    print(f"imported {summary}" + (f"; skipped {report.skipped} bad row(s)" if report.skipped else ""))
+    return 0
+
+
+def _calendar_load(args) -> int:
+    from gateway.applications.deadline import load_year_schedule
+    from gateway.persistence.db import transaction
+    from gateway.persistence.types import utcnow
+
+    runtime = _runtime()
+    try:
+        with transaction(runtime.sessions) as session:
+            year, firmed = load_year_schedule(session, runtime.settings, args.file.read_text(encoding="utf-8"),
+                                              at=utcnow())
+    except ValueError as exc:  # ScheduleInvalid says what is wrong with the file
+        print(f"error [calendar.invalid_schedule]: {exc}", file=sys.stderr)
+        return 1
+    print(f"calendar {year} loaded; {firmed} provisional deadline(s) are now firm")
+    return 0
 
 
 def _demo_init(args) -> None:

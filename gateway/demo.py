@@ -13,9 +13,11 @@ from gateway.persistence.types import utcnow
 from gateway.settings import Settings
 from signing.pki import certificate_to_pem, generate_private_key, issue_certificate, make_ca, private_key_to_pem
 
-# Fictitious institutions; the codes carry valid GB 32100 check characters.
-DEMO_BANK = {"code": "91640221MA76B3KX56", "name": "平罗县演示商业银行", "kind": "bank"}
-DEMO_FUND = {"code": "12640221MB12345676", "name": "石嘴山市住房公积金管理中心平罗分中心（演示）", "kind": "housing_fund"}
+# Fictitious institutions (the ones docs/interface/examples use); valid GB 32100 check characters.
+DEMO_BANK = {"code": "91640221MA76R3PK3Q", "name": "宁夏示例银行股份有限公司平罗支行", "kind": "bank"}
+DEMO_FUND = {"code": "12640200455762132G", "name": "石嘴山市住房公积金管理中心平罗管理部", "kind": "housing_fund"}
+DEMO_RURAL_BANK = {"code": "91640221MA75XQ2D4J", "name": "宁夏示例农村商业银行股份有限公司平罗支行", "kind": "bank"}
+DEMO_REGISTER = Path(__file__).parent / "register" / "demo_register.csv"
 
 
 def initialise_demo(settings: Settings, *, out: TextIO) -> dict:
@@ -57,14 +59,18 @@ def _create(settings: Settings, credentials_path: Path) -> None:
         return cert_pem
 
     leaf("gateway", "Pingluo Registration Gateway", "平罗县不动产登记中心")
-    bank_cert = leaf("bank", "Demo Bank Core System", DEMO_BANK["name"])
-    fund_cert = leaf("housing-fund", "Demo Housing Fund Centre", DEMO_FUND["name"])
-    credentials = _seed_database(settings, bank_cert, fund_cert)
+    certificates = {
+        "bank": leaf("bank", "Demo Bank Core System", DEMO_BANK["name"]),
+        "housing_fund": leaf("housing-fund", "Demo Housing Fund Centre", DEMO_FUND["name"]),
+        "rural_bank": leaf("rural-bank", "Demo Rural Bank Core System", DEMO_RURAL_BANK["name"]),
+    }
+    credentials = _seed_database(settings, certificates)
     _write(credentials_path, json.dumps(credentials, ensure_ascii=False, indent=2).encode(), private=True)
 
 
-def _seed_database(settings: Settings, bank_cert: bytes, fund_cert: bytes) -> dict:
+def _seed_database(settings: Settings, certificates: dict[str, bytes]) -> dict:
     from gateway.institutions.service import add_institution
+    from gateway.register.importer import import_register
     from gateway.staff.service import add_user
 
     users = {
@@ -75,8 +81,12 @@ def _seed_database(settings: Settings, bank_cert: bytes, fund_cert: bytes) -> di
     }
     sessions = make_session_factory(make_engine(settings.effective_database_url))
     with transaction(sessions) as session:
-        add_institution(session, cert_pem=bank_cert, **DEMO_BANK)
-        add_institution(session, cert_pem=fund_cert, **DEMO_FUND)
+        add_institution(session, cert_pem=certificates["bank"], **DEMO_BANK)
+        add_institution(session, cert_pem=certificates["housing_fund"], **DEMO_FUND)
+        add_institution(session, cert_pem=certificates["rural_bank"], **DEMO_RURAL_BANK)
+        report = import_register(session, DEMO_REGISTER)
+        if report.errors:
+            raise RuntimeError(f"the demo register does not import: {report.errors}")
         for username, user in users.items():
             add_user(session, username=username, role=user["role"], password=user["password"],
                      institution_code=user.get("institution"))

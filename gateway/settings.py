@@ -46,7 +46,14 @@ class Settings(BaseSettings):
     area_code: str = Field("640221", description="County area code, prefixes application numbers.")
     certificate_province: str = Field("宁", description="Province abbreviation on certificate numbers.")
     certificate_county: str = Field("平罗县", description="County name on certificate numbers.")
-    mortgage_deadline_working_days: int = Field(5, description="Deadline for mortgage registrations.")
+    mortgage_deadline_working_days: int = Field(5, description="Working days allowed for mortgage registrations.")
+    other_deadline_working_days: int = Field(10, description="Working days allowed for other registrations (预告登记).")
+    complex_extension_working_days: int = Field(
+        10, description="Working days added when pre-review finds a complex case (survey, announcement, inheritance)."
+    )
+    at_risk_working_days: int = Field(1, description="An open application with this many working days left or fewer is at risk.")
+    fee_residential_yuan: str = Field("80", description="Registration fee per residential case, yuan.")
+    fee_non_residential_yuan: str = Field("550", description="Registration fee per non-residential case, yuan.")
 
     staff_token_secrets: list[str] = Field(
         default_factory=list,

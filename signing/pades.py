@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
+from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.general import SigningError as PyHankoSigningError
@@ -52,6 +53,20 @@ _SIGNER_KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_rep
 _PDF_HEADER_WINDOW = 1024  # the PDF header may be preceded by up to 1 KiB of junk (ISO 32000-1, annex H)
 
 T = TypeVar("T")
+
+_TRUST_PROBLEMS = {
+    AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND: "the signer certificate does not chain to a trust anchor",
+    AdESIndeterminate.OUT_OF_BOUNDS_NO_POE: "the signer certificate has expired",
+    AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED: "the signer certificate has expired",
+    AdESIndeterminate.EXPIRED: "the signer certificate has expired",
+    AdESIndeterminate.NOT_YET_VALID: "the signer certificate is not yet valid",
+    AdESFailure.NOT_YET_VALID: "the signer certificate is not yet valid",
+    AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE: (
+        "the signer certificate may not sign documents (key usage or chain constraints)"
+    ),
+    AdESFailure.REVOKED: "the signer certificate is revoked",
+    AdESIndeterminate.REVOKED_NO_POE: "the signer certificate is revoked",
+}
 
 
 class PdfUnreadable(SigningError, ValueError):
@@ -111,6 +126,8 @@ def sign_pdf(
     """
     if signed_at is not None and signed_at.utcoffset() is None:
         raise ValueError("signed_at must be timezone-aware")
+    if certificate.public_key() != key.public_key():
+        raise ValueError("the key does not belong to the certificate")
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     except Exception as error:  # pyHanko raises assorted types on malformed input
@@ -184,12 +201,12 @@ def verify_pdf(
             ts_validation_context=_validation_context(tsa_anchors, at),
             key_usage_settings=_SIGNER_KEY_USAGE,
         ))
+        return _report(status, anchored=bool(trust_anchors))
     except Exception:  # a malformed signature dictionary or CMS blob is tampering, not a crash
         return PdfSignatureReport(
             signed=True, intact=False, trusted=False, signer_subject=None, signer_fingerprint=None,
             signed_at=None, timestamped=False, problem="the signature is malformed",
         )
-    return _report(status, anchored=bool(trust_anchors))
 
 
 def _report(status: PdfSignatureStatus, *, anchored: bool) -> PdfSignatureReport:
@@ -230,9 +247,7 @@ def _problem(status: PdfSignatureStatus, *, trusted: bool, timestamp_ok: bool) -
     if not _only_allowed_changes(status):
         return "the document was modified after signing"
     if not trusted:
-        reason = status.trust_problem_indic
-        detail = f" ({reason.standard_name.lower().replace('_', ' ')})" if reason is not None else ""
-        return f"the signer certificate is not trusted{detail}"
+        return _TRUST_PROBLEMS.get(status.trust_problem_indic, "the signer certificate is not trusted")
     if not timestamp_ok:
         return "the signature timestamp is not valid or not trusted"
     return None

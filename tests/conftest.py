@@ -16,6 +16,7 @@ from gateway.settings import Settings
 from signing.httpsig import HttpSignatureAuth
 from tests.support import factories
 from tests.support.pki import TestPki, build_pki
+from tests.support.register import add_unit
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -67,6 +68,8 @@ def seed(runtime: Runtime, pki: TestPki, *, callback_url: str | None = None) -> 
         add_user(session, username="reviewer", role="reviewer", password=REVIEWER_PASSWORD)
         add_user(session, username="reviewer2", role="reviewer", password=REVIEWER_PASSWORD)
         add_user(session, username="admin", role="admin", password=ADMIN_PASSWORD)
+        add_user(session, username="supervisor", role="supervisor", password=ADMIN_PASSWORD)
+        add_unit(session)
 
 
 @pytest.fixture

@@ -100,3 +100,4 @@ def require_role(*roles: Role):
 
 Reviewer = Annotated[StaffUser, Depends(require_role(Role.REVIEWER))]
 Admin = Annotated[StaffUser, Depends(require_role(Role.ADMIN))]
+Supervisor = Annotated[StaffUser, Depends(require_role(Role.SUPERVISOR, Role.ADMIN))]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from lxml import etree
 
@@ -27,6 +28,16 @@ def _iso(value: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class NoticeFinding:
+    """A pre-review finding told to the institution (no personal data in it)."""
+
+    code: str
+    severity: str
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True)
 class ReceiptFacts:
     application_no: str
     request_id: str
@@ -35,6 +46,10 @@ class ReceiptFacts:
     received_at: datetime
     status: str
     due_date: date
+    deadline_provisional: bool = False
+    triage: str = "SIMPLE"
+    fee: tuple[Decimal, str] | None = None  # amount in yuan, basis
+    findings: tuple[NoticeFinding, ...] = ()
 
 
 def build_receipt(facts: ReceiptFacts, *, issued_at: datetime) -> etree._Element:
@@ -46,9 +61,28 @@ def build_receipt(facts: ReceiptFacts, *, issued_at: datetime) -> etree._Element
     _el(root, "RequestSha256", facts.request_sha256)
     _el(root, "ReceivedAt", _iso(facts.received_at))
     _el(root, "Status", facts.status)
-    _el(root, "DueDate", facts.due_date.isoformat())
+    due = _el(root, "DueDate", facts.due_date.isoformat())
+    due.set("provisional", "true" if facts.deadline_provisional else "false")
+    _el(root, "Triage", facts.triage)
+    if facts.fee is not None:
+        fee = _el(root, "Fee", f"{facts.fee[0]:.2f}")
+        fee.set("currency", "CNY")
+        fee.set("basis", facts.fee[1])
+    _findings(root, facts.findings)
     _el(root, "IssuedAt", _iso(issued_at))
     return root
+
+
+def _findings(root: etree._Element, findings: tuple[NoticeFinding, ...]) -> None:
+    if not findings:
+        return
+    container = _el(root, "Findings")
+    for finding in findings:
+        entry = _el(container, "Finding")
+        _el(entry, "Code", finding.code)
+        _el(entry, "Severity", finding.severity)
+        _el(entry, "Message", finding.message)
+        _el(entry, "Hint", finding.hint)
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,15 @@ from datetime import date, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import DbSession, RuntimeDep, SignedInstitution, read_limited_body
 from gateway.api.problems import responses
-from gateway.applications.intake import submit_application
+from gateway.applications.intake import dry_run, submit_application
+from gateway.applications.supplements import SuppliedMaterial, evidence_of, supply
+from gateway.persistence.types import utcnow
 from gateway.errors import NotFound, ResultNotReady
 from gateway.materials.service import store_material
 from gateway.persistence.models import Application, SignedDocument
@@ -65,6 +67,10 @@ class ApplicationStatus(BaseModel):
     status: str
     received_at: datetime
     due_date: date
+    deadline_provisional: bool = Field(description="True while the due date counts days of a year whose official calendar is not loaded yet.")
+    triage: str
+    fee_yuan: str | None
+    findings: list[dict]
     decided_at: datetime | None
     history: list[HistoryEntry]
     documents: list[DocumentEntry]
@@ -95,6 +101,10 @@ def status(application_no: str, institution: SignedInstitution, session: DbSessi
         status=application.status,
         received_at=application.received_at,
         due_date=application.due_date,
+        deadline_provisional=application.deadline_provisional,
+        triage=application.triage,
+        fee_yuan=f"{application.fee_amount:.2f}" if application.fee_amount is not None else None,
+        findings=application.findings or [],
         decided_at=application.decided_at,
         history=[
             HistoryEntry(action=e.action, from_status=e.from_status, to_status=e.to_status,
@@ -177,3 +187,69 @@ def gateway_certificate(runtime: RuntimeDep) -> Response:
 
     pem = b"".join(c.public_bytes(Encoding.PEM) for c in (runtime.signer.certificate, *runtime.signer.chain))
     return Response(pem, media_type="application/x-pem-file")
+
+
+class DryRunFinding(BaseModel):
+    code: str
+    severity: str
+    message_zh: str
+    hint: str
+    field: str | None
+
+
+class DryRunResult(BaseModel):
+    outcome: str = Field(description="REFUSED | AUTO_APPROVE | SIMPLE | COMPLEX")
+    findings: list[DryRunFinding]
+    complex_reasons: list[str]
+    fee_yuan: str | None
+    fee_basis: str | None
+
+
+@router.post(
+    "/applications/dry-run",
+    response_model=DryRunResult,
+    summary="Run the intake checks and pre-review on a signed application without submitting it",
+    responses=responses(403, 413, 422),
+    openapi_extra={"requestBody": {"required": True, "content": {XML: {"schema": {"type": "string"}}}}},
+)
+async def dry_run_application(request: Request, runtime: RuntimeDep) -> DryRunResult:
+    body = await read_limited_body(request, runtime.settings.max_request_bytes)
+    _, assessment = await run_in_threadpool(dry_run, runtime, body)
+    return DryRunResult(
+        outcome=assessment.outcome.value,
+        findings=[DryRunFinding(**f) for f in assessment.findings_json()],
+        complex_reasons=list(assessment.triage.complex_reasons),
+        fee_yuan=f"{assessment.fee.amount:.2f}" if assessment.fee else None,
+        fee_basis=assessment.fee.basis_zh if assessment.fee else None,
+    )
+
+
+class SuppliedMaterialIn(BaseModel):
+    type_code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9_]+$")
+    file_name: str = Field(min_length=1, max_length=200)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class SupplementIn(BaseModel):
+    materials: list[SuppliedMaterialIn] = Field(min_length=1, max_length=50)
+    note: str | None = Field(None, max_length=2000)
+
+
+@router.post(
+    "/applications/{application_no}/supplement",
+    response_model=ApplicationStatus,
+    summary="Answer a supplement request (补正) with materials uploaded beforehand",
+    responses=responses(401, 404, 409, 422),
+)
+def supplement(
+    application_no: str, body: SupplementIn, request: Request, institution: SignedInstitution,
+    runtime: RuntimeDep, session: DbSession,
+) -> ApplicationStatus:
+    application = _own_application(session, institution, application_no)
+    supply(
+        session, runtime.settings, application=application, institution=institution,
+        materials=[SuppliedMaterial(m.type_code, m.file_name, m.sha256) for m in body.materials],
+        note=body.note, evidence=evidence_of(request.state.body, dict(request.headers)), at=utcnow(),
+    )
+    session.flush()
+    return status(application_no, institution, session)

@@ -18,7 +18,12 @@ from gateway.applications import documents
 from gateway.applications.canonical_json import to_json
 from gateway.applications.records import record_event, store_document
 from gateway.applications.states import Action, next_status
-from gateway.deadlines import add_working_days
+from gateway.applications.assessment import Assessment, assess, refuse_if_needed
+from gateway.applications.deadline import extend_deadline, refresh_deadline
+from gateway.applications.lifecycle import open_first_step, transition
+from gateway.applications.outcomes import register_when_ready
+from gateway.prereview.findings import Severity
+from gateway.prereview.triage import Outcome
 from gateway.errors import (
     CertificateNotRegistered,
     InvalidRequest,
@@ -104,18 +109,15 @@ def submit_application(runtime: Runtime, body: bytes, *, now: datetime | None = 
 
 
 def _accept(runtime, session, body, request_sha256, verified, application, now) -> IntakeOutcome:
-    institution = find_by_code(session, application.mortgagee.code)
-    if institution is None:
-        raise UnknownInstitution()
-    certificate = current_certificate(session, certificate_fingerprint(verified.certificate))
-    if certificate is None or certificate.institution_id != institution.id:
-        raise CertificateNotRegistered()
+    institution = _institution_for(session, verified, application)
     existing = _existing(session, institution.id, application.request_id)
     if existing is not None:
         return _replay(session, existing, request_sha256)
     _check_window(application.created_at, now, runtime.settings.created_at_window_seconds)
     materials = _referenced_materials(session, institution.id, application)
-    record = _new_application(runtime, session, institution, application, verified, request_sha256, now)
+    assessment = assess(session, runtime.settings, application, now=now)
+    refuse_if_needed(assessment)
+    record = _new_application(runtime, session, institution, application, verified, request_sha256, now, assessment)
     for position, (ref, material) in enumerate(zip(application.materials, materials, strict=True)):
         session.add(ApplicationMaterial(
             application_id=record.id, material_id=material.id, position=position,
@@ -123,9 +125,47 @@ def _accept(runtime, session, body, request_sha256, verified, application, now) 
         ))
     store_document(session, record, "request", body)
     record_event(session, record, Action.SUBMIT, None, Actor.institution(institution.code), at=now)
-    receipt = runtime.signer.sign(documents.build_receipt(_receipt_facts(record), issued_at=now))
+    open_first_step(session, record, at=now)
+    _set_deadline(session, runtime.settings, record, assessment, at=now)
+    receipt = runtime.signer.sign(documents.build_receipt(_receipt_facts(record, assessment), issued_at=now))
     store_document(session, record, "receipt", receipt)
+    if assessment.outcome == Outcome.AUTO_APPROVE:
+        transition(session, runtime.settings, record, Action.AUTO_APPROVE, Actor.system("prereview"), at=now,
+                   note={"reason": "符合自动审核规则"})
+        register_when_ready(session, runtime, record, at=now)
     return IntakeOutcome(record.application_no, receipt, created=True)
+
+
+def _institution_for(session: Session, verified: VerifiedDocument, application: CanonicalApplication):
+    """The institution named in the body, which must own the signing certificate."""
+    institution = find_by_code(session, application.mortgagee.code)
+    if institution is None:
+        raise UnknownInstitution()
+    certificate = current_certificate(session, certificate_fingerprint(verified.certificate))
+    if certificate is None or certificate.institution_id != institution.id:
+        raise CertificateNotRegistered()
+    return institution
+
+
+def _set_deadline(session: Session, settings, record: Application, assessment: Assessment, *, at: datetime) -> None:
+    refresh_deadline(session, settings, record, at=at)
+    if assessment.outcome == Outcome.COMPLEX:
+        reason = "；".join(assessment.triage.complex_reasons) or "复杂情形"
+        extend_deadline(session, settings, record, working_days=settings.complex_extension_working_days,
+                        reason=reason, actor="prereview", at=at)
+
+
+def dry_run(runtime: Runtime, body: bytes, *, now: datetime | None = None) -> tuple[CanonicalApplication, Assessment]:
+    """Exactly the intake checks, without storing anything (the window is checked too)."""
+    now = now or utcnow()
+    verified, application = read_signed_request(runtime, body, now=now)
+    with transaction(runtime.sessions) as session:
+        institution = _institution_for(session, verified, application)
+        _check_window(application.created_at, now, runtime.settings.created_at_window_seconds)
+        _referenced_materials(session, institution.id, application)
+        assessment = assess(session, runtime.settings, application, now=now)
+        session.rollback()
+    return application, assessment
 
 
 def _existing(session: Session, institution_id: int, request_id: str) -> Application | None:
@@ -175,7 +215,7 @@ def _referenced_materials(session: Session, institution_id: int, application: Ca
     return found
 
 
-def _new_application(runtime, session, institution, application, verified, request_sha256, now) -> Application:
+def _new_application(runtime, session, institution, application, verified, request_sha256, now, assessment) -> Application:
     local_day = now.astimezone(LOCAL_TZ).date()
     serial = next_value(session, f"application:{local_day.isoformat()}")
     record = Application(
@@ -190,7 +230,13 @@ def _new_application(runtime, session, institution, application, verified, reque
         signature=_signature_facts(verified),
         request_created_at=application.created_at,
         received_at=now,
-        due_date=add_working_days(local_day, runtime.settings.mortgage_deadline_working_days),
+        due_date=local_day,  # set by the deadline clock right after
+        triage=assessment.outcome.value if assessment.outcome != Outcome.REFUSED else "SIMPLE",
+        findings=assessment.findings_json(),
+        fee_amount=assessment.fee.amount if assessment.fee else None,
+        link_group=application.link.group_id if application.link else None,
+        link_position=application.link.position if application.link else None,
+        link_size=application.link.size if application.link else None,
     )
     session.add(record)
     session.flush()
@@ -211,7 +257,8 @@ def _signature_facts(verified: VerifiedDocument) -> dict:
     }
 
 
-def _receipt_facts(record: Application) -> documents.ReceiptFacts:
+def _receipt_facts(record: Application, assessment: Assessment) -> documents.ReceiptFacts:
+    shown = (Severity.REVIEW, Severity.COMPLEX, Severity.INFO)
     return documents.ReceiptFacts(
         application_no=record.application_no,
         request_id=record.request_id,
@@ -220,4 +267,9 @@ def _receipt_facts(record: Application) -> documents.ReceiptFacts:
         received_at=record.received_at,
         status=record.status,
         due_date=record.due_date,
+        deadline_provisional=record.deadline_provisional,
+        triage=record.triage,
+        fee=(assessment.fee.amount, assessment.fee.basis_zh) if assessment.fee else None,
+        findings=tuple(documents.NoticeFinding(f["code"], f["severity"], f["message_zh"], f["hint"])
+                       for f in assessment.findings_json(severities=shown)),
     )

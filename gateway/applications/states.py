@@ -12,6 +12,8 @@ class Status(enum.StrEnum):
     QUEUED = "QUEUED"  # 已受理，待审核
     IN_REVIEW = "IN_REVIEW"  # 审核中（已认领）
     SUPPLEMENT_REQUESTED = "SUPPLEMENT_REQUESTED"  # 待补正（时限暂停）
+    ANNOUNCING = "ANNOUNCING"  # 公告中（时限暂停）
+    APPROVED = "APPROVED"  # 审核通过，待登簿（关联申请须全部通过）
     REGISTERED = "REGISTERED"  # 已登簿
     REJECTED = "REJECTED"  # 不予登记
 
@@ -23,23 +25,47 @@ class Action(enum.StrEnum):
     CLAIM = "claim"
     RELEASE = "release"
     APPROVE = "approve"
+    AUTO_APPROVE = "auto_approve"
+    REGISTER = "register"
     REJECT = "reject"
     REQUEST_SUPPLEMENT = "request_supplement"
     SUPPLEMENT = "supplement"
+    START_ANNOUNCEMENT = "start_announcement"
+    END_ANNOUNCEMENT = "end_announcement"
+    LINKED_REJECTION = "linked_rejection"  # a linked application was refused: all-or-nothing
 
 
 # (from, action) -> to. ``None`` as the source is "not yet an application".
 TRANSITIONS: dict[tuple[Status | None, Action], Status] = {
     (None, Action.SUBMIT): Status.QUEUED,
     (Status.QUEUED, Action.CLAIM): Status.IN_REVIEW,
+    (Status.QUEUED, Action.AUTO_APPROVE): Status.APPROVED,
     (Status.IN_REVIEW, Action.RELEASE): Status.QUEUED,
-    (Status.IN_REVIEW, Action.APPROVE): Status.REGISTERED,
+    (Status.IN_REVIEW, Action.APPROVE): Status.APPROVED,
     (Status.IN_REVIEW, Action.REJECT): Status.REJECTED,
     (Status.IN_REVIEW, Action.REQUEST_SUPPLEMENT): Status.SUPPLEMENT_REQUESTED,
+    (Status.IN_REVIEW, Action.START_ANNOUNCEMENT): Status.ANNOUNCING,
+    (Status.ANNOUNCING, Action.END_ANNOUNCEMENT): Status.QUEUED,
     (Status.SUPPLEMENT_REQUESTED, Action.SUPPLEMENT): Status.QUEUED,
+    (Status.APPROVED, Action.REGISTER): Status.REGISTERED,
+    **{
+        (status, Action.LINKED_REJECTION): Status.REJECTED
+        for status in (Status.QUEUED, Status.IN_REVIEW, Status.SUPPLEMENT_REQUESTED,
+                       Status.ANNOUNCING, Status.APPROVED)
+    },
 }
 
 FINAL = frozenset({Status.REGISTERED, Status.REJECTED})
+# The deadline clock stops in these states (补正, 公告).
+PAUSED = {Status.SUPPLEMENT_REQUESTED: "supplement", Status.ANNOUNCING: "announcement"}
+# The step (全节点效能监督) an application is at while in each non-final state.
+STEP_OF = {
+    Status.QUEUED: "queue",
+    Status.IN_REVIEW: "review",
+    Status.SUPPLEMENT_REQUESTED: "supplement",
+    Status.ANNOUNCING: "announcement",
+    Status.APPROVED: "registration",
+}
 
 
 def next_status(current: Status | None, action: Action) -> Status:

@@ -62,8 +62,8 @@ LABEL_FILL = colors.HexColor("#f2f0ea")
 MUTED = colors.HexColor("#555555")
 FRAME = colors.HexColor("#8a6d3b")
 
-# Where the authority's seal goes: the signature appearance, if any, is placed here.
-SEAL_BOX = (PAGE_WIDTH - MARGIN - 150.0, 150.0, PAGE_WIDTH - MARGIN - 20.0, 280.0)
+AUTHORITY_CENTRE = PAGE_WIDTH - MARGIN - 85.0  # the seal is stamped over the authority and the date
+AUTHORITY_WIDTH = 190.0
 
 _ROW_MIN_HEIGHTS = {"其他": 104.0, "附记": 78.0}
 _FIELD_FONT_SIZES = (11.0, 10.0, 9.0, 8.0)
@@ -209,14 +209,19 @@ def _statement(font: str) -> Paragraph:
 
 
 def _draw_authority(pdf: Canvas, facts: CertificateFacts, font: str) -> None:
-    """登记机构（章）, the authority and the date, right-aligned under the seal box."""
-    centre = (SEAL_BOX[0] + SEAL_BOX[2]) / 2
+    """登记机构（章）, the authority and the date, at the right where the seal is stamped."""
     pdf.setFillColor(INK)
     pdf.setFont(font, 11)
-    pdf.drawCentredString(centre, 250, "登记机构（章）")
+    pdf.drawCentredString(AUTHORITY_CENTRE, 250, "登记机构（章）")
+    pdf.setFont(font, _fitting_size(facts.authority, font, 12, AUTHORITY_WIDTH))
+    pdf.drawCentredString(AUTHORITY_CENTRE, 210, facts.authority)
     pdf.setFont(font, 12)
-    pdf.drawCentredString(centre, 210, facts.authority)
-    pdf.drawCentredString(centre, 186, format_date(facts.registered_on))
+    pdf.drawCentredString(AUTHORITY_CENTRE, 186, format_date(facts.registered_on))
+
+
+def _fitting_size(text: str, font: str, size: float, width: float) -> float:
+    """``size``, or the smaller size at which ``text`` fits in ``width``."""
+    return min(size, size * width / pdfmetrics.stringWidth(text, font, size))
 
 
 def _draw_verification(pdf: Canvas, facts: CertificateFacts, font: str) -> None:
@@ -227,8 +232,9 @@ def _draw_verification(pdf: Canvas, facts: CertificateFacts, font: str) -> None:
     pdf.setFillColor(INK)
     pdf.setFont(font, 10)
     pdf.drawString(text_x, y + 62, "扫码或访问")
-    pdf.setFont(font, 9)
-    pdf.drawString(text_x, y + 46, _verify_page(facts))
+    verify_page = _verify_page(facts)
+    pdf.setFont(font, _fitting_size(verify_page, font, 9, AUTHORITY_CENTRE - AUTHORITY_WIDTH / 2 - text_x - 8))
+    pdf.drawString(text_x, y + 46, verify_page)
     pdf.setFont(font, 10)
     pdf.drawString(text_x, y + 28, "输入验证码")
     pdf.setFont(font, 13)

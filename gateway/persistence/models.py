@@ -120,6 +120,13 @@ class Application(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    deadline_provisional: Mapped[bool] = mapped_column(default=False)
+    triage: Mapped[str] = mapped_column(String(16), default="SIMPLE")  # SIMPLE | COMPLEX | AUTO_APPROVE
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    fee_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    link_group: Mapped[str | None] = mapped_column(String(64), index=True)
+    link_position: Mapped[int | None] = mapped_column(Integer)
+    link_size: Mapped[int | None] = mapped_column(Integer)
     institution: Mapped[Institution] = relationship()
     events: Mapped[list[ApplicationEvent]] = relationship(
         back_populates="application", order_by="ApplicationEvent.id"
@@ -156,6 +163,44 @@ class ApplicationEvent(Base):
     application: Mapped[Application] = relationship(back_populates="events")
 
 
+class ApplicationPause(Base):
+    """A stop of the deadline clock: waiting for supplementation (补正) or during an announcement."""
+
+    __tablename__ = "application_pauses"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # supplement | announcement
+    reason: Mapped[str] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApplicationExtension(Base):
+    """Working days added to an application's deadline, with the reason."""
+
+    __tablename__ = "application_extensions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    working_days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApplicationStep(Base):
+    """Time spent at one step (全节点效能监督): queue, review, supplement, announcement, ..."""
+
+    __tablename__ = "application_steps"
+    __table_args__ = (Index("ix_application_steps_step_started", "step", "started_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    step: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str | None] = mapped_column(String(64))  # the reviewer holding a review step
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class SignedDocument(Base):
     """Evidence: the exact bytes of a signed request or of a signed output, stored verbatim."""
 
@@ -166,25 +211,6 @@ class SignedDocument(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class RegisteredMortgage(Base):
-    """A mortgage entered in the register (登簿), with its priority (顺位) on the unit."""
-
-    __tablename__ = "registered_mortgages"
-    __table_args__ = (UniqueConstraint("unit_code", "priority"),)
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    unit_code: Mapped[str] = mapped_column(String(28), index=True)
-    priority: Mapped[int] = mapped_column(Integer)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
-    mortgagee_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
-    secured_amount: Mapped[Decimal] = mapped_column(Numeric(17, 2))
-    currency: Mapped[str] = mapped_column(String(3))
-    debt_start: Mapped[date] = mapped_column(Date)
-    debt_end: Mapped[date] = mapped_column(Date)
-    certificate_no: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="in_force")
-    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Counter(Base):

@@ -14,6 +14,7 @@ from gateway.applications.documents import SupplementItem
 from gateway.applications.states import Action
 from gateway.errors import NotFound
 from gateway.persistence.types import utcnow
+from gateway.register.extract import register_extract
 from gateway.review import service
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
@@ -80,6 +81,11 @@ class ApplicationView(BaseModel):
     signature: dict = Field(description="Who signed, with which certificate, which algorithms.")
     materials: list[MaterialView]
     history: list[dict]
+    findings: list[dict] = Field(description="Pre-review findings (预审) with codes and severities.")
+    triage: str
+    deadline_provisional: bool
+    fee_yuan: str | None
+    register_extract: dict = Field(description="Register extract of the unit: location, owners, mortgages, encumbrances.")
 
 
 @router.get("/applications/{application_no}", response_model=ApplicationView, responses=responses(401, 403, 404))
@@ -99,6 +105,9 @@ def view(application_no: str, session: DbSession, reviewer: Reviewer) -> Applica
              "actor": e.actor, "at": e.at.isoformat(), "note": e.note}
             for e in a.events
         ],
+        findings=a.findings or [], triage=a.triage, deadline_provisional=a.deadline_provisional,
+        fee_yuan=f"{a.fee_amount:.2f}" if a.fee_amount is not None else None,
+        register_extract=register_extract(session, a.unit_code),
     )
 
 
@@ -129,14 +138,14 @@ class Transitioned(BaseModel):
 
 
 @router.post("/applications/{application_no}/claim", response_model=Transitioned, responses=responses(401, 403, 404, 409))
-def claim(application_no: str, session: DbSession, reviewer: Reviewer) -> Transitioned:
-    a = service.claim(session, application_no=application_no, reviewer=reviewer, at=utcnow())
+def claim(application_no: str, runtime: RuntimeDep, session: DbSession, reviewer: Reviewer) -> Transitioned:
+    a = service.claim(session, runtime.settings, application_no=application_no, reviewer=reviewer, at=utcnow())
     return Transitioned(application_no=a.application_no, status=a.status)
 
 
 @router.post("/applications/{application_no}/release", response_model=Transitioned, responses=responses(401, 403, 404, 409))
-def release(application_no: str, session: DbSession, reviewer: Reviewer) -> Transitioned:
-    a = service.release(session, application_no=application_no, reviewer=reviewer, at=utcnow())
+def release(application_no: str, runtime: RuntimeDep, session: DbSession, reviewer: Reviewer) -> Transitioned:
+    a = service.release(session, runtime.settings, application_no=application_no, reviewer=reviewer, at=utcnow())
     return Transitioned(application_no=a.application_no, status=a.status)
 
 
@@ -154,8 +163,8 @@ class DecisionIn(BaseModel):
 class DecisionOut(BaseModel):
     application_no: str
     status: str
-    document_kind: str
-    document_sha256: str
+    document_kind: str | None = Field(description="null while an approved linked application waits for its group")
+    document_sha256: str | None
 
 
 @router.post("/applications/{application_no}/decision", response_model=DecisionOut, responses=responses(401, 403, 404, 409, 422))
@@ -167,4 +176,42 @@ def decide(application_no: str, body: DecisionIn, runtime: RuntimeDep, session: 
     )
     document = service.decide(runtime, session, application_no=application_no, reviewer=reviewer, decision=decision, at=utcnow())
     status = _find(session, application_no).status
-    return DecisionOut(application_no=application_no, status=status, document_kind=document.kind, document_sha256=document.sha256)
+    return DecisionOut(application_no=application_no, status=status,
+                       document_kind=document.kind if document else None,
+                       document_sha256=document.sha256 if document else None)
+
+
+class AnnouncementIn(BaseModel):
+    action: Literal["start", "end"]
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/applications/{application_no}/announcement", response_model=Transitioned,
+             responses=responses(401, 403, 404, 409, 422))
+def announcement(application_no: str, body: AnnouncementIn, runtime: RuntimeDep, session: DbSession,
+                 reviewer: Reviewer) -> Transitioned:
+    """Start (clock stops) or end (back to the queue, clock restarts) an announcement (公告)."""
+    a = service.announcement(session, runtime.settings, application_no=application_no, reviewer=reviewer,
+                             start=body.action == "start", reason=body.reason, at=utcnow())
+    return Transitioned(application_no=a.application_no, status=a.status)
+
+
+class ExtensionIn(BaseModel):
+    working_days: int = Field(ge=1, le=60)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class DeadlineOut(BaseModel):
+    application_no: str
+    due_date: date
+    provisional: bool
+
+
+@router.post("/applications/{application_no}/extension", response_model=DeadlineOut,
+             responses=responses(401, 403, 404, 409, 422))
+def extension(application_no: str, body: ExtensionIn, runtime: RuntimeDep, session: DbSession,
+              reviewer: Reviewer) -> DeadlineOut:
+    """Extend the deadline by working days; the reason is recorded and shown to the institution."""
+    a = service.extend(session, runtime.settings, application_no=application_no, reviewer=reviewer,
+                       working_days=body.working_days, reason=body.reason, at=utcnow())
+    return DeadlineOut(application_no=a.application_no, due_date=a.due_date, provisional=a.deadline_provisional)

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from gateway.actors import Actor
 from gateway.applications import documents
-from gateway.applications.records import record_transition, store_document
-from gateway.applications.states import Action, Status
-from gateway.delivery.service import schedule_delivery
-from gateway.errors import InvalidRequest, NotClaimed, NotFound
+from gateway.applications.lifecycle import transition
+from gateway.applications.outcomes import after_rejection, group_members, issue_notice, register_when_ready
+from gateway.applications.deadline import extend_deadline
+from gateway.applications.states import FINAL, Action, Status
+from gateway.errors import IllegalTransition, InvalidRequest, NotClaimed, NotFound
 from gateway.persistence.db import lock_for_update
 from gateway.persistence.models import Application, SignedDocument, StaffUser
-from gateway.registration.service import register_mortgage
 from gateway.runtime import Runtime
 
 QUEUE_STATUSES = (Status.QUEUED.value, Status.IN_REVIEW.value)
@@ -54,28 +54,32 @@ def queue_page(session: Session, *, limit: int, after: str | None) -> tuple[list
 
 
 def load_for_update(session: Session, application_no: str) -> Application:
-    application = session.scalar(
-        lock_for_update(select(Application).where(Application.application_no == application_no), session)
-    )
+    """The application, locked; a linked group is locked whole, in id order, to avoid deadlocks."""
+    application = session.scalar(select(Application).where(Application.application_no == application_no))
     if application is None:
         raise NotFound("no such application")
+    if application.link_group:
+        group_members(session, application, lock=True)
+    else:
+        session.scalar(lock_for_update(select(Application).where(Application.id == application.id), session))
+    session.refresh(application)
     return application
 
 
-def claim(session: Session, *, application_no: str, reviewer: StaffUser, at: datetime) -> Application:
+def claim(session: Session, settings, *, application_no: str, reviewer: StaffUser, at: datetime) -> Application:
     """Take an application from the queue; only one reviewer holds it."""
     application = load_for_update(session, application_no)
-    record_transition(session, application, Action.CLAIM, Actor.staff(reviewer.username), at=at)
+    transition(session, settings, application, Action.CLAIM, Actor.staff(reviewer.username), at=at)
     application.claimed_by_id = reviewer.id
     application.claimed_at = at
     return application
 
 
-def release(session: Session, *, application_no: str, reviewer: StaffUser, at: datetime) -> Application:
+def release(session: Session, settings, *, application_no: str, reviewer: StaffUser, at: datetime) -> Application:
     """Put a claimed application back in the queue."""
     application = load_for_update(session, application_no)
     _require_claim(application, reviewer)
-    record_transition(session, application, Action.RELEASE, Actor.staff(reviewer.username), at=at)
+    transition(session, settings, application, Action.RELEASE, Actor.staff(reviewer.username), at=at)
     application.claimed_by_id = None
     application.claimed_at = None
     return application
@@ -101,47 +105,54 @@ class Decision:
 def decide(
     runtime: Runtime, session: Session, *, application_no: str, reviewer: StaffUser, decision: Decision, at: datetime
 ) -> SignedDocument:
-    """Record the decision, update the register on approval, sign the result and queue delivery."""
+    """Record the decision; on approval enter the register (with its linked group, once complete)."""
     application = load_for_update(session, application_no)
     _require_claim(application, reviewer)
     note = {"reason": decision.reason} if decision.reason else None
     if decision.missing:
         note = {**(note or {}), "missing": [vars(item) for item in decision.missing]}
-    record_transition(session, application, decision.action, Actor.staff(reviewer.username), at=at, note=note)
-    registration = None
-    if decision.action == Action.APPROVE:
-        mortgage = register_mortgage(session, runtime.settings, application, at=at)
-        registration = documents.RegistrationFacts(
-            mortgage.certificate_no, mortgage.unit_code, mortgage.priority, mortgage.registered_at
-        )
-    if decision.action != Action.REQUEST_SUPPLEMENT:
-        application.decided_at = at
-        application.decision_reason = decision.reason
+    actor = Actor.staff(reviewer.username)
+    transition(session, runtime.settings, application, decision.action, actor, at=at, note=note)
     application.claimed_by_id = None
-    facts = documents.ResultFacts(
-        application_no=application.application_no,
-        request_id=application.request_id,
-        mortgagee_code=application.canonical["mortgagee"]["code"],
-        request_sha256=application.request_sha256,
-        decision=_DECISION_NAMES[decision.action],
-        decided_at=at,
-        registration=registration,
-        reason=decision.reason,
-        supplement=decision.missing,
-    )
-    kind = "supplement_request" if decision.action == Action.REQUEST_SUPPLEMENT else "result"
-    document = store_document(session, application, kind, runtime.signer.sign(documents.build_result(facts, issued_at=at)))
-    schedule_delivery(session, application, document, at=at)
-    return document
-
-
-_DECISION_NAMES = {
-    Action.APPROVE: "APPROVED",
-    Action.REJECT: "REJECTED",
-    Action.REQUEST_SUPPLEMENT: "SUPPLEMENT_REQUESTED",
-}
+    if decision.action == Action.REQUEST_SUPPLEMENT:
+        return issue_notice(session, runtime, application, decision="SUPPLEMENT_REQUESTED", at=at,
+                            supplement=decision.missing)
+    if decision.action == Action.REJECT:
+        application.decided_at, application.decision_reason = at, decision.reason
+        document = issue_notice(session, runtime, application, decision="REJECTED", at=at, reason=decision.reason)
+        after_rejection(session, runtime, application, at=at)
+        return document
+    notices = register_when_ready(session, runtime, application, at=at)
+    own = [n for n in notices if n.application_id == application.id]
+    return own[0] if own else None
 
 
 def _require_claim(application: Application, reviewer: StaffUser) -> None:
     if application.status == Status.IN_REVIEW and application.claimed_by_id != reviewer.id:
         raise NotClaimed("another reviewer holds this application")
+
+
+def announcement(
+    session: Session, settings, *, application_no: str, reviewer: StaffUser, start: bool, reason: str, at: datetime
+) -> Application:
+    """Start an announcement (公告; the clock stops) or end it (back to the queue, the clock restarts)."""
+    application = load_for_update(session, application_no)
+    if start:
+        _require_claim(application, reviewer)
+    action = Action.START_ANNOUNCEMENT if start else Action.END_ANNOUNCEMENT
+    transition(session, settings, application, action, Actor.staff(reviewer.username), at=at, note={"reason": reason})
+    application.claimed_by_id = None
+    return application
+
+
+def extend(
+    session: Session, settings, *, application_no: str, reviewer: StaffUser, working_days: int, reason: str,
+    at: datetime,
+) -> Application:
+    """Extend the deadline of an open application by working days, with a recorded reason."""
+    application = load_for_update(session, application_no)
+    if Status(application.status) in FINAL:
+        raise IllegalTransition("a decided application has no deadline to extend")
+    extend_deadline(session, settings, application, working_days=working_days, reason=reason,
+                    actor=reviewer.username, at=at)
+    return application

@@ -30,9 +30,22 @@ def receiver():
     receiver.stop()
 
 
-def onboard(env, pki, receiver) -> None:
-    """What an operator does: register the bank with its certificate and callback, add a reviewer."""
+REGISTER_CSV = """record_type,unit_code,location,use,state,name,id_type,id_number,share
+UNIT,{unit},平罗县城关镇测试路1号1单元101室,RESIDENTIAL,TITLED,,,,
+OWNER,{unit},,,,{m0.name},RESIDENT_ID,{m0.id_number},1/2
+OWNER,{unit},,,,{m1.name},RESIDENT_ID,{m1.id_number},1/2
+"""
+
+
+def onboard(env, pki, receiver, tmp_path) -> None:
+    """What an operator does: load the register, register the bank with its certificate and
+    callback, add a reviewer."""
     cli(env, "db", "upgrade")
+    mortgagors = factories.application().mortgagors
+    register = tmp_path / "register.csv"
+    register.write_text(REGISTER_CSV.format(unit=factories.UNIT_CODE, m0=mortgagors[0], m1=mortgagors[1]),
+                        encoding="utf-8")
+    assert "imported 2 owner, 1 unit" in cli(env, "register", "import", str(register))
     cli(env, "institution", "add", "--code", factories.BANK_CODE, "--name", "平罗县测试商业银行",
         "--kind", "bank", "--cert", str(pki.bank.cert_path), "--callback-url", receiver.url)
     cli(env, "user", "add", "--username", "reviewer", "--role", "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
@@ -85,7 +98,7 @@ def drive_the_whole_flow(base_url: str, pki, receiver, tmp_path) -> None:
 
     status = bank.get(f"/v1/applications/{number}").json()
     assert status["status"] == "REGISTERED"
-    assert [h["action"] for h in status["history"]] == ["submit", "claim", "approve"]
+    assert [h["action"] for h in status["history"]] == ["submit", "claim", "approve", "register"]
 
     admin = httpx.Client(base_url=base_url, timeout=30)
     admin_token = admin.post("/v1/staff/sessions", json={"username": "admin", "password": PASSWORD}).json()["token"]
@@ -97,7 +110,7 @@ def drive_the_whole_flow(base_url: str, pki, receiver, tmp_path) -> None:
 
 def test_the_whole_flow_on_the_embedded_default(tmp_path, pki, receiver):
     env = gateway_env(tmp_path / "var", pki)
-    onboard(env, pki, receiver)
+    onboard(env, pki, receiver, tmp_path)
     server, base_url = start_server(env, tmp_path)
     try:
         drive_the_whole_flow(base_url, pki, receiver, tmp_path)
@@ -113,7 +126,7 @@ def test_the_whole_flow_on_postgresql_redis_and_a_celery_worker(tmp_path, pki, r
     redis.Redis.from_url(broker).flushdb()  # a dedicated database index for these tests
     env = gateway_env(tmp_path / "var", pki, GATEWAY_DATABASE_URL=postgres_url, GATEWAY_TASK_MODE="celery",
                       GATEWAY_BROKER_URL=broker)
-    onboard(env, pki, receiver)
+    onboard(env, pki, receiver, tmp_path)
     worker = start_worker(env, tmp_path)
     server, base_url = start_server(env, tmp_path)
     try:

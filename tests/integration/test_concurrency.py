@@ -9,11 +9,12 @@ from sqlalchemy import select
 from gateway.applications.intake import submit_application
 from gateway.applications.states import Action
 from gateway.persistence.db import transaction
-from gateway.persistence.models import RegisteredMortgage, StaffUser
+from gateway.persistence.models import StaffUser
+from gateway.register.models import RegisteredMortgage
 from gateway.persistence.types import utcnow
 from gateway.review import service
 from gateway.materials.service import store_material
-from gateway.registration.service import allocate_certificate_number
+from gateway.register.numbers import allocate_certificate_number
 from gateway.institutions.service import find_by_code
 from tests.conftest import make_settings, seed, start_runtime
 from tests.support import factories
@@ -43,7 +44,7 @@ def submitted_and_claimed(runtime, pki, count: int) -> list[str]:
     with transaction(runtime.sessions) as session:
         reviewer = session.scalar(select(StaffUser).where(StaffUser.username == "reviewer"))
         for number in numbers:
-            service.claim(session, application_no=number, reviewer=reviewer, at=utcnow())
+            service.claim(session, runtime.settings, application_no=number, reviewer=reviewer, at=utcnow())
     return numbers
 
 

@@ -7,7 +7,8 @@ from lxml import etree
 from sqlalchemy import func, select, update
 
 from gateway.persistence.db import transaction
-from gateway.persistence.models import Application, RegisteredMortgage, SignedDocument
+from gateway.persistence.models import Application, SignedDocument
+from gateway.register.models import RegisteredMortgage
 from tests.conftest import REVIEWER_PASSWORD, staff_headers
 from tests.integration.helpers import NS, approve, claim, submit_new
 
@@ -89,6 +90,7 @@ def test_every_transition_is_recorded_with_actor_and_time(client, pki, bank_auth
         ("submit", "institution", "91640221MA76B3KX56"),
         ("claim", "staff", "reviewer"),
         ("approve", "staff", "reviewer"),
+        ("register", "system", "register"),
     ]
     assert all(h["at"] for h in history)
 

@@ -68,7 +68,8 @@ def runtime(seeded_database, tmp_path, pki) -> Iterator[Runtime]:
 
 # --- what a refusal must leave behind: nothing ---------------------------------------------------
 
-SEEDED_TABLES = frozenset({"institutions", "institution_certificates", "staff_users", "materials", "counters"})
+SEEDED_TABLES = frozenset({"institutions", "institution_certificates", "staff_users", "materials", "counters",
+                           "property_units", "unit_owners"})
 REQUEST_TABLES = frozenset({
     "applications", "application_events", "application_materials", "signed_documents",
     "registered_mortgages", "outbox", "deliveries",

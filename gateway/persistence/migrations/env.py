@@ -4,7 +4,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from gateway.persistence.models import Base
+from gateway.persistence.all_models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,8 +1,9 @@
-"""Fixtures for the inbound XML adapter: the published example, a canonical application, refusals."""
+"""Fixtures for the inbound XML adapter: the published examples, canonical applications, refusals."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,14 +12,16 @@ from lxml import etree
 
 from bank_adapters import (
     CanonicalApplication,
-    IdType,
-    MaterialRef,
+    ChangeField,
+    ChangeItem,
+    DischargeReason,
+    LinkRef,
     Mortgagee,
-    Party,
-    RegistrationType,
     SchemaInvalid,
+    SpecialCircumstance,
     XmlApplicationAdapter,
 )
+from tests.unit.bank_adapters.example_applications import MORTGAGE_FIRST
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO_ROOT / "docs" / "interface" / "examples"
@@ -62,29 +65,35 @@ def template_root() -> etree._Element:
 
 @pytest.fixture
 def example_application() -> CanonicalApplication:
-    """What the example request means, written out by hand."""
-    wang = Party(name="王建国", id_type=IdType.RESIDENT_ID, id_number="640221198503120011")
-    li = Party(name="李秀兰", id_type=IdType.RESIDENT_ID, id_number="640221198708250020")
-    return CanonicalApplication(
-        request_id="NXSL-PL-20260509-000123",
-        created_at=datetime(2026, 5, 9, 10, 30, tzinfo=timezone(timedelta(hours=8))),
-        registration_type=RegistrationType.MORTGAGE_FIRST,
-        mortgagee=Mortgagee(code="91640221MA76R3PK3Q", name="宁夏示例银行股份有限公司平罗支行"),
-        mortgagors=(wang, li),
-        debtor=wang,
-        unit_code="640221001001GB00012F00010001",
-        secured_amount=Decimal("1200000.00"),
-        currency="CNY",
-        debt_start=date(2026, 5, 15),
-        debt_end=date(2046, 5, 14),
-        loan_contract_no="平罗支行2026年个贷字第0123号",
-        mortgage_contract_no="平罗支行2026年抵字第0123号",
-        materials=(
-            MaterialRef("LOAN_CONTRACT", "loan-contract.txt", "f570180c661cb741abb030b004392fc69d0f2e3bb92fc20e586e013b82b3d44a"),
-            MaterialRef("MORTGAGE_CONTRACT", "mortgage-contract.txt", "908a91f450bebe486b7c0320b4face47445d92fa490f9e25129a978383ad454d"),
-            MaterialRef("ID_DOCUMENT", "id-documents.txt", "bac4b2e9cba7863ab7c1f6f5f6452bbfc84359b8ef81b4d99c6be18f1b1a45b6"),
+    """What the first-mortgage example request means, written out by hand."""
+    return MORTGAGE_FIRST
+
+
+@pytest.fixture
+def full_application() -> CanonicalApplication:
+    """An application with every optional element filled in: no real type uses them all at once."""
+    return dataclasses.replace(
+        MORTGAGE_FIRST,
+        maximum_claim_amount=Decimal("1500000.00"),
+        claim_period_start=date(2026, 5, 15),
+        claim_period_end=date(2031, 5, 14),
+        referenced_certificate_no="宁(2026)平罗县不动产证明第0000001号",
+        changes=(
+            ChangeItem(ChangeField.SECURED_AMOUNT, "900000.00"),
+            ChangeItem(ChangeField.DEBT_END, "2041-05-14"),
         ),
+        transferee=Mortgagee(code="91640100MA774K3E6C", name="宁夏示例资产管理股份有限公司"),
+        discharge_reason=DischargeReason.COURT_RULING,
+        construction_permit_no="建字第640221202600018号",
+        special_circumstances=(SpecialCircumstance.ANNOUNCEMENT_REQUIRED, SpecialCircumstance.SURVEY_REQUIRED),
+        link=LinkRef(group_id="ZHD-640221-20260509-0001", position=1, size=2),
     )
+
+
+@pytest.fixture
+def full_root(adapter: XmlApplicationAdapter, full_application: CanonicalApplication) -> etree._Element:
+    """The unsigned document of `full_application`, free to mutate."""
+    return adapter.from_canonical(full_application)
 
 
 @pytest.fixture

@@ -74,3 +74,27 @@ def test_schema_invalid_keeps_no_reference_to_the_document(request_root, refusal
 
     assert refused.__cause__ is None and refused.__context__ is None
     assert all(isinstance(argument, str) for argument in refused.args)
+
+
+TYPE_ELEMENT_MUTATIONS = {
+    "certificate number with a space": ("m:ReferencedCertificateNo", "宁(2026) " + SECRET),
+    "new value too long": ("m:Changes/m:Change[1]/m:NewValue", SECRET * 21),
+    "unknown change field": ("m:Changes/m:Change[2]/m:Field", SECRET),
+    "transferee name with surrounding space": ("m:Transferee/m:Name", f" {SECRET}"),
+    "unknown discharge reason": ("m:DischargeReason", SECRET),
+    "permit number too long": ("m:ConstructionPermitNo", SECRET * 7),
+    "repeated circumstance": ("m:SpecialCircumstances/m:Circumstance[2]", "ANNOUNCEMENT_REQUIRED"),
+    "group id with a space": ("m:Link/m:GroupId", f"{SECRET} 1"),
+    "maximum claim that is no number": ("m:MaximumClaim", SECRET),
+}
+
+
+@pytest.mark.parametrize(("path", "text"), TYPE_ELEMENT_MUTATIONS.values(), ids=TYPE_ELEMENT_MUTATIONS.keys())
+def test_the_type_specific_elements_never_echo_their_value_either(full_root, refusal, at, path, text):
+    at(full_root, path).text = text
+
+    refused = refusal(full_root)
+
+    assert refused.violations
+    for value in (SECRET, "ANNOUNCEMENT_REQUIRED"):
+        assert all(value not in violation.reason and value not in violation.path for violation in refused.violations)

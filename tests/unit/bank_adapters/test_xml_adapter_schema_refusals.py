@@ -41,10 +41,10 @@ def test_a_credit_code_with_a_letter_outside_its_alphabet_is_refused(request_roo
 
 
 def test_a_missing_element_is_refused_naming_where_it_was_expected(request_root, refusal, at):
-    request_root.remove(at(request_root, "m:Debtor"))
+    request_root.remove(at(request_root, "m:Mortgagors"))
 
     assert _paths_and_reasons(refusal(request_root)) == [
-        ("/MortgageApplication", "element Property is not allowed here; expected Debtor"),
+        ("/MortgageApplication", "element Debtor is not allowed here; expected Mortgagors"),
     ]
 
 
@@ -149,7 +149,11 @@ def test_an_unknown_registration_type_is_refused(request_root, refusal, at):
     at(request_root, "m:RegistrationType").text = "MORTGAGE_DISCHARGE_SOMEDAY"
 
     assert _paths_and_reasons(refusal(request_root)) == [
-        ("/MortgageApplication/RegistrationType", "is not one of the allowed codes: MORTGAGE_FIRST"),
+        (
+            "/MortgageApplication/RegistrationType",
+            "is not one of the allowed codes: MORTGAGE_FIRST, MORTGAGE_FIRST_MAXIMUM, MORTGAGE_CHANGE, "
+            "MORTGAGE_TRANSFER, MORTGAGE_DISCHARGE, CONSTRUCTION_MORTGAGE, PRE_NOTICE_MORTGAGE, PRE_NOTICE_CONVERSION",
+        ),
     ]
 
 

@@ -13,8 +13,19 @@ def test_claiming_a_queued_application_puts_it_in_review():
     assert next_status(Status.QUEUED, Action.CLAIM) == Status.IN_REVIEW
 
 
-def test_approval_of_an_application_in_review_registers_it():
-    assert next_status(Status.IN_REVIEW, Action.APPROVE) == Status.REGISTERED
+def test_approval_of_an_application_in_review_waits_for_entry_in_the_register():
+    approved = next_status(Status.IN_REVIEW, Action.APPROVE)
+    assert approved == Status.APPROVED
+    assert next_status(approved, Action.REGISTER) == Status.REGISTERED
+
+
+def test_an_announcement_pauses_review_and_returns_the_application_to_the_queue():
+    announcing = next_status(Status.IN_REVIEW, Action.START_ANNOUNCEMENT)
+    assert next_status(announcing, Action.END_ANNOUNCEMENT) == Status.QUEUED
+
+
+def test_a_refused_linked_application_takes_an_approved_sibling_down_with_it():
+    assert next_status(Status.APPROVED, Action.LINKED_REJECTION) == Status.REJECTED
 
 
 def test_a_supplement_request_pauses_the_application_until_supplemented():

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from reportlab.pdfgen.canvas import Canvas
 
@@ -162,6 +163,16 @@ def test_the_signature_is_a_pades_baseline_signature_with_sha256(signed, nss_wit
     assert "- Signing Hash Algorithm: SHA-256" in output
     assert "- Signature Field Name: Seal" in output
     assert "- Total document signed" in output
+
+
+def test_the_cms_signed_attributes_follow_the_pades_baseline_profile(signed):
+    signature = PdfFileReader(io.BytesIO(signed)).embedded_regular_signatures[0]
+    attributes = {attribute["type"].native for attribute in signature.signer_info["signed_attrs"]}
+
+    assert "signing_certificate_v2" in attributes
+    assert "signing_time" not in attributes  # PAdES puts the claimed time in /M instead
+    assert signature.signer_info["digest_algorithm"]["algorithm"].native == "sha256"
+    assert signature.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
 
 
 def test_an_ec_seal_signature_verifies(document, ec_signer, root_ca):
@@ -357,3 +368,22 @@ def test_signing_bytes_that_are_not_a_pdf_is_refused(seal):
 def test_a_naive_signing_time_is_refused(document, seal):
     with pytest.raises(ValueError, match="timezone-aware"):
         sign_pdf(document, key=seal.key, certificate=seal.certificate, signed_at=datetime(2026, 12, 1, 10, 30))
+
+
+def test_a_key_that_does_not_belong_to_the_certificate_is_refused(document, seal, ec_signer):
+    with pytest.raises(ValueError, match="does not belong"):
+        sign_pdf(document, key=ec_signer.key, certificate=seal.certificate)
+
+
+def test_no_single_byte_change_outside_the_signature_value_goes_unnoticed(signed, root_ca):
+    gap_start = signed.index(b"/Contents <") + len(b"/Contents ")
+    gap_end = signed.index(b">", gap_start) + 1
+    positions = [*range(0, len(signed), len(signed) // 23), len(signed) - 1]
+
+    for position in positions:
+        damaged = bytearray(signed)
+        damaged[position] ^= 0x01
+        report = verify_pdf(bytes(damaged), trust_anchors=[root_ca.certificate])  # must not raise
+
+        if not gap_start <= position < gap_end:
+            assert not report.valid, f"a change at byte {position} was not detected"

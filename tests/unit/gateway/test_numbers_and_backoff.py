@@ -1,22 +1,13 @@
-"""Working-day deadlines, certificate numbers, retry backoff and queue cursors (pure)."""
+"""Certificate numbers, retry backoff and queue cursors (pure)."""
 from datetime import date, timedelta
 
 import pytest
 
-from gateway.deadlines import add_working_days
 from gateway.delivery.service import backoff
 from gateway.errors import InvalidRequest
-from gateway.registration.service import certificate_number
+from gateway.register.numbers import certificate_number
 from gateway.review.service import decode_cursor, encode_cursor
 from gateway.settings import Settings
-
-
-def test_five_working_days_from_a_monday_end_on_the_next_monday():
-    assert add_working_days(date(2026, 11, 23), 5) == date(2026, 11, 30)
-
-
-def test_a_friday_acceptance_skips_the_weekend():
-    assert add_working_days(date(2026, 11, 27), 1) == date(2026, 11, 30)
 
 
 def test_certificate_numbers_follow_the_official_pattern():

@@ -1,0 +1,130 @@
+"""Signed notices to the institution, and entering approved applications in the register.
+
+Linked applications (e.g. a 组合贷's two mortgages, or a discharge and a new mortgage) are
+entered all-or-nothing: nothing is registered until every member is approved, then all are
+registered in one transaction in position order; if one is refused, all are.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.actors import Actor
+from gateway.applications import documents
+from gateway.applications.canonical_json import from_json
+from gateway.applications.lifecycle import transition
+from gateway.applications.records import store_document
+from gateway.applications.states import FINAL, Action, Status
+from gateway.delivery.service import schedule_delivery
+from gateway.persistence.db import lock_for_update
+from gateway.persistence.models import Application, SignedDocument
+from gateway.register.models import RegisteredMortgage
+from gateway.persistence.counters import next_value
+from gateway.register.service import earlier_open_applications, enter_in_register
+
+REGISTRAR = Actor.system("register")
+
+
+def issue_notice(
+    session: Session, runtime, application: Application, *, decision: str, at: datetime,
+    registration: documents.RegistrationFacts | None = None, reason: str | None = None,
+    supplement: tuple[documents.SupplementItem, ...] = (),
+) -> SignedDocument:
+    """Sign a result (or supplement request), keep it as evidence and queue its delivery."""
+    facts = documents.ResultFacts(
+        application_no=application.application_no, request_id=application.request_id,
+        mortgagee_code=application.canonical["mortgagee"]["code"], request_sha256=application.request_sha256,
+        decision=decision, decided_at=at, registration=registration, reason=reason, supplement=supplement,
+    )
+    kind = "supplement_request" if decision == "SUPPLEMENT_REQUESTED" else "result"
+    signed = runtime.signer.sign(documents.build_result(facts, issued_at=at))
+    document = store_document(session, application, kind, signed)
+    schedule_delivery(session, application, document, at=at)
+    return document
+
+
+def group_members(session: Session, application: Application, *, lock: bool = False) -> list[Application]:
+    """The application's linked group in position order (just itself when not linked)."""
+    if not application.link_group:
+        return [application]
+    stmt = select(Application).where(Application.link_group == application.link_group).order_by(Application.id)
+    members = list(session.scalars(lock_for_update(stmt, session) if lock else stmt))
+    return sorted(members, key=lambda m: m.link_position or 0)
+
+
+def lock_units(session: Session, unit_codes: set[str]) -> None:
+    """Serialise registration decisions per unit (a counter row per unit serves as the lock)."""
+    for unit_code in sorted(unit_codes):
+        next_value(session, f"unit-lock:{unit_code}")
+
+
+def register_when_ready(session: Session, runtime, application: Application, *, at: datetime) -> list[SignedDocument]:
+    """Enter the approved application — with its whole group, once every member is approved —
+    as soon as every earlier application on the same units is decided; then anything waiting behind it."""
+    members = group_members(session, application)
+    units = {m.unit_code for m in members}
+    lock_units(session, units)
+    notices = _register_group(session, runtime, members, at=at)
+    return notices + register_waiting(session, runtime, units, at=at)
+
+
+def _register_group(session: Session, runtime, members: list[Application], *, at: datetime) -> list[SignedDocument]:
+    first = members[0]
+    if first.link_group and len(members) < (first.link_size or 0):
+        return []
+    for member in members:
+        session.refresh(member)
+    if any(m.status != Status.APPROVED for m in members):
+        return []
+    if any(earlier_open_applications(session, m) for m in members):
+        return []  # 顺位 follows the time of receipt: wait for the earlier ones
+    notices = []
+    for member in members:
+        transition(session, runtime.settings, member, Action.REGISTER, REGISTRAR, at=at)
+        entry = enter_in_register(session, runtime.settings, member, from_json(member.canonical), at=at)
+        member.decided_at = at
+        mortgage = session.get(RegisteredMortgage, entry.mortgage_id)
+        facts = documents.RegistrationFacts(entry.certificate_no, mortgage.unit_code, mortgage.priority, at)
+        notices.append(issue_notice(session, runtime, member, decision="APPROVED", at=at, registration=facts))
+    return notices
+
+
+def register_waiting(session: Session, runtime, unit_codes: set[str], *, at: datetime) -> list[SignedDocument]:
+    """Enter approved applications on these units whose earlier applications are now decided."""
+    notices: list[SignedDocument] = []
+    progressed = True
+    while progressed:
+        progressed = False
+        waiting = session.scalars(
+            select(Application).where(Application.unit_code.in_(unit_codes), Application.status == Status.APPROVED)
+            .order_by(Application.received_at, Application.id)
+        ).all()
+        for application in waiting:
+            entered = _register_group(session, runtime, group_members(session, application), at=at)
+            if entered:
+                notices += entered
+                progressed = True
+                break
+    return notices
+
+
+def reject_linked(session: Session, runtime, application: Application, *, at: datetime) -> None:
+    """All-or-nothing: when one member is refused, every other open member is refused too."""
+    reason = f"关联申请（组号 {application.link_group}）中的申请 {application.application_no} 不予登记，本组申请均不予登记"
+    for member in group_members(session, application):
+        if member.id == application.id or Status(member.status) in FINAL:
+            continue
+        transition(session, runtime.settings, member, Action.LINKED_REJECTION, REGISTRAR, at=at,
+                   note={"reason": reason})
+        member.decided_at, member.decision_reason, member.claimed_by_id = at, reason, None
+        issue_notice(session, runtime, member, decision="REJECTED", at=at, reason=reason)
+
+
+def after_rejection(session: Session, runtime, application: Application, *, at: datetime) -> None:
+    """A refused application no longer holds back later ones on its unit (nor does its group)."""
+    reject_linked(session, runtime, application, at=at)
+    units = {m.unit_code for m in group_members(session, application)}
+    lock_units(session, units)
+    register_waiting(session, runtime, units, at=at)

@@ -1,0 +1,13 @@
+"""The unified materials list (统一申请材料目录清单), published for institutions."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from gateway.catalogue.materials import catalogue_json
+
+router = APIRouter(tags=["public"])
+
+
+@router.get("/v1/catalogue", summary="Materials per registration type: required, optional, held by the authority")
+def catalogue() -> dict:
+    return catalogue_json()
