@@ -52,13 +52,14 @@ def _create(settings: Settings, credentials_path: Path) -> None:
         cert = issue_certificate(ca_key=ca_key, ca_cert=ca_cert, common_name=cn, organization=org,
                                  public_key=key.public_key(), not_before=now - timedelta(days=1),
                                  not_after=now + timedelta(days=730))
-        _write(demo / f"{name}-key.pem" if name != "gateway" else keys / "gateway-key.pem",
-               private_key_to_pem(key), private=True)
+        folder = keys if name in ("gateway", "seal") else demo
+        _write(folder / f"{name}-key.pem", private_key_to_pem(key), private=True)
         cert_pem = certificate_to_pem(cert)
-        _write(demo / f"{name}-cert.pem" if name != "gateway" else keys / "gateway-cert.pem", cert_pem)
+        _write(folder / f"{name}-cert.pem", cert_pem)
         return cert_pem
 
     leaf("gateway", "Pingluo Registration Gateway", "平罗县不动产登记中心")
+    leaf("seal", "平罗县不动产登记中心电子印章（演示）", "平罗县不动产登记中心")
     certificates = {
         "bank": leaf("bank", "Demo Bank Core System", DEMO_BANK["name"]),
         "housing_fund": leaf("housing-fund", "Demo Housing Fund Centre", DEMO_FUND["name"]),

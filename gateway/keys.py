@@ -64,3 +64,33 @@ def load_trust_store(settings: Settings) -> TrustStore:
 @lru_cache(maxsize=8)
 def _trust_store_from(path: Path, _mtime_ns: int) -> TrustStore:
     return TrustStore(anchors=tuple(load_pem_certificates(path.read_bytes())))
+
+
+@dataclass(frozen=True)
+class SealSigner:
+    """The registration authority's electronic seal: signs certificates (PDF and XML twin)."""
+
+    key: object
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+
+    def sign_xml(self, root: etree._Element) -> bytes:
+        return sign_enveloped(root, key=self.key, certificate=self.certificate, chain=self.chain)
+
+
+def load_seal(settings: Settings) -> SealSigner:
+    """The seal from settings; without one configured, data_dir/keys/seal-*.pem, else the gateway key."""
+    keys = settings.data_dir / "keys"
+    key_path = settings.seal_key_path or keys / "seal-key.pem"
+    cert_path = settings.seal_cert_path or keys / "seal-cert.pem"
+    if not key_path.exists() or not cert_path.exists():
+        signer = load_gateway_signer(settings)
+        return SealSigner(signer.key, signer.certificate, signer.chain)
+    certificates = load_pem_certificates(cert_path.read_bytes())
+    return SealSigner(load_private_key_pem(key_path.read_bytes()), certificates[0], tuple(certificates[1:]))
+
+
+def seal_trust_anchors(settings: Settings) -> tuple[x509.Certificate, ...]:
+    """The CA(s) a seal signature must chain to when anyone verifies a certificate."""
+    path = settings.seal_trust_anchors_path or key_paths(settings)[2]
+    return tuple(load_pem_certificates(path.read_bytes())) if path.exists() else ()

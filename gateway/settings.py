@@ -38,6 +38,14 @@ class Settings(BaseSettings):
         None, description="PEM bundle of CA certificates institutions' certificates must chain to."
     )
 
+    seal_key_path: Path | None = Field(None, description="PEM key of the registration authority's seal (电子印章).")
+    seal_cert_path: Path | None = Field(None, description="PEM seal certificate (then its chain) signing certificates.")
+    seal_trust_anchors_path: Path | None = Field(
+        None, description="PEM CA(s) a seal signature must chain to on the verify page; default: the trust anchors."
+    )
+    timestamp_url: str | None = Field(None, description="RFC 3161 time-stamping authority for PDF signatures.")
+    authority_name: str = Field("平罗县不动产登记中心", description="The registration authority printed on certificates.")
+
     created_at_window_seconds: int = Field(600, description="Allowed |CreatedAt - now| in seconds.")
     max_request_bytes: int = Field(1_048_576, description="Largest accepted application XML.")
     max_material_bytes: int = Field(20 * 1_048_576, description="Largest accepted material file.")

@@ -16,6 +16,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     from gateway.delivery.endpoints import router as operations
     from gateway.review.endpoints import router as review
     from gateway.catalogue.endpoints import router as catalogue
+    from gateway.certificates.endpoints import router as certificates
     from gateway.staff.endpoints import router as staff
     from gateway.supervision.endpoints import router as supervision
 
@@ -39,7 +40,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     )
     app.state.runtime = runtime
     problems.install(app)
-    for router in (institutions, catalogue, review, supervision, staff, operations):
+    for router in (institutions, certificates, catalogue, review, supervision, staff, operations):
         app.include_router(router)
 
     @app.get("/healthz", tags=["public"])

@@ -94,6 +94,16 @@ class RegistrationFacts:
 
 
 @dataclass(frozen=True)
+class CertificateFiles:
+    """The issued certificate: both files' digests and where anyone can verify it."""
+
+    pdf_sha256: str
+    xml_sha256: str
+    verification_code: str
+    verify_url: str
+
+
+@dataclass(frozen=True)
 class SupplementItem:
     type_code: str
     reason: str
@@ -108,6 +118,7 @@ class ResultFacts:
     decision: str  # APPROVED | REJECTED | SUPPLEMENT_REQUESTED
     decided_at: datetime
     registration: RegistrationFacts | None = None
+    certificate: CertificateFiles | None = None
     reason: str | None = None
     supplement: tuple[SupplementItem, ...] = ()
 
@@ -127,6 +138,12 @@ def build_result(facts: ResultFacts, *, issued_at: datetime) -> etree._Element:
         _el(registration, "UnitCode", facts.registration.unit_code)
         _el(registration, "Priority", str(facts.registration.priority))
         _el(registration, "RegisteredAt", _iso(facts.registration.registered_at))
+    if facts.certificate:
+        certificate = _el(root, "Certificate")
+        _el(certificate, "PdfSha256", facts.certificate.pdf_sha256)
+        _el(certificate, "XmlSha256", facts.certificate.xml_sha256)
+        _el(certificate, "VerificationCode", facts.certificate.verification_code)
+        _el(certificate, "VerifyUrl", facts.certificate.verify_url)
     if facts.reason:
         _el(root, "Reason", facts.reason)
     if facts.supplement:

@@ -21,7 +21,9 @@ from gateway.delivery.service import schedule_delivery
 from gateway.persistence.db import lock_for_update
 from gateway.persistence.models import Application, SignedDocument
 from gateway.register.models import RegisteredMortgage
+from gateway.certificates.service import CERTIFYING, cancel_for_discharge
 from gateway.persistence.counters import next_value
+from gateway.tasks.registry import enqueue
 from gateway.register.service import earlier_open_applications, enter_in_register
 
 REGISTRAR = Actor.system("register")
@@ -30,13 +32,14 @@ REGISTRAR = Actor.system("register")
 def issue_notice(
     session: Session, runtime, application: Application, *, decision: str, at: datetime,
     registration: documents.RegistrationFacts | None = None, reason: str | None = None,
-    supplement: tuple[documents.SupplementItem, ...] = (),
+    supplement: tuple[documents.SupplementItem, ...] = (), certificate: documents.CertificateFiles | None = None,
 ) -> SignedDocument:
     """Sign a result (or supplement request), keep it as evidence and queue its delivery."""
     facts = documents.ResultFacts(
         application_no=application.application_no, request_id=application.request_id,
         mortgagee_code=application.canonical["mortgagee"]["code"], request_sha256=application.request_sha256,
         decision=decision, decided_at=at, registration=registration, reason=reason, supplement=supplement,
+        certificate=certificate,
     )
     kind = "supplement_request" if decision == "SUPPLEMENT_REQUESTED" else "result"
     signed = runtime.signer.sign(documents.build_result(facts, issued_at=at))
@@ -85,10 +88,19 @@ def _register_group(session: Session, runtime, members: list[Application], *, at
         transition(session, runtime.settings, member, Action.REGISTER, REGISTRAR, at=at)
         entry = enter_in_register(session, runtime.settings, member, from_json(member.canonical), at=at)
         member.decided_at = at
-        mortgage = session.get(RegisteredMortgage, entry.mortgage_id)
-        facts = documents.RegistrationFacts(entry.certificate_no, mortgage.unit_code, mortgage.priority, at)
-        notices.append(issue_notice(session, runtime, member, decision="APPROVED", at=at, registration=facts))
+        if member.registration_type in CERTIFYING:
+            # The certificate is made in the background; its task then sends the signed result.
+            enqueue(session, "certificates.generate", entry.id)
+            continue
+        cancel_for_discharge(session, entry, at=at)
+        notices.append(issue_notice(session, runtime, member, decision="APPROVED", at=at,
+                                    registration=registration_facts(session, entry)))
     return notices
+
+
+def registration_facts(session: Session, entry) -> documents.RegistrationFacts:
+    mortgage = session.get(RegisteredMortgage, entry.mortgage_id)
+    return documents.RegistrationFacts(entry.certificate_no, mortgage.unit_code, mortgage.priority, entry.registered_at)
 
 
 def register_waiting(session: Session, runtime, unit_codes: set[str], *, at: datetime) -> list[SignedDocument]:

@@ -1,6 +1,7 @@
 """Imports every model module so that the metadata is complete (Alembic, tests)."""
 from gateway.persistence import models  # noqa: F401
 from gateway.register import models as register_models  # noqa: F401
+from gateway.certificates import models as certificate_models  # noqa: F401
 from gateway.persistence.models import Base
 
 __all__ = ["Base"]

@@ -56,5 +56,6 @@ def run(runtime: Runtime, name: str, args: list[Any]) -> None:
 
 def load_all() -> None:
     """Import the modules that register tasks."""
+    import gateway.certificates.tasks  # noqa: F401
     import gateway.delivery.tasks  # noqa: F401
     import gateway.tasks.relay  # noqa: F401

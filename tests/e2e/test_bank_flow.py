@@ -7,6 +7,7 @@ Receipts and results are verified with `xmlsec1 --verify` against the trust anch
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 
 import httpx
@@ -52,6 +53,18 @@ def onboard(env, pki, receiver, tmp_path) -> None:
     cli(env, "user", "add", "--username", "admin", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
 
 
+def wait_for_result(bank: httpx.Client, number: str, timeout: float = 60.0) -> httpx.Response:
+    """The result is signed once the certificate has been generated in the background."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = bank.get(f"/v1/applications/{number}/result")
+        if result.status_code == 200:
+            return result
+        assert result.status_code == 409, result.text
+        time.sleep(0.2)
+    raise AssertionError("no result within the timeout")
+
+
 def drive_the_whole_flow(base_url: str, pki, receiver, tmp_path) -> None:
     bank = httpx.Client(base_url=base_url, auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key),
                         timeout=30)
@@ -80,8 +93,7 @@ def drive_the_whole_flow(base_url: str, pki, receiver, tmp_path) -> None:
     decided = staff.post(f"/v1/review/applications/{number}/decision", json={"decision": "approve"})
     assert decided.status_code == 200, decided.text
 
-    result = bank.get(f"/v1/applications/{number}/result")
-    assert result.status_code == 200
+    result = wait_for_result(bank, number)
     ok, output = xmlsec1_verify(result.content, pki.ca_path)
     assert ok, output
     certificate_no = etree.fromstring(result.content).findtext("g:Registration/g:CertificateNo", namespaces=NS)

@@ -27,4 +27,6 @@ def approve(client, number: str, headers):
     claim(client, number, headers)
     response = client.post(f"/v1/review/applications/{number}/decision", json={"decision": "approve"}, headers=headers)
     assert response.status_code == 200, response.text
+    # The certificate, then the signed result, are made by a background task.
+    assert client.app.state.runtime.wait_idle(60)
     return response

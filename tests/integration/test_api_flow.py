@@ -30,6 +30,7 @@ def test_an_approved_application_yields_a_signed_result_with_a_certificate_numbe
     assert client.post(f"/v1/review/applications/{number}/claim", headers=reviewer).status_code == 200
     decided = client.post(f"/v1/review/applications/{number}/decision", json={"decision": "approve"}, headers=reviewer)
     assert decided.status_code == 200, decided.text
+    assert client.app.state.runtime.wait_idle(60)  # the certificate task sends the result
     result = client.get(f"/v1/applications/{number}/result", auth=bank_auth)
     assert result.status_code == 200
     root = etree.fromstring(result.content)

@@ -121,7 +121,7 @@ def test_a_decision_survives_a_broker_outage_and_is_delivered_afterwards(tmp_pat
         approve(client, number, staff_headers(client, "reviewer", REVIEWER_PASSWORD))
     with transaction(broken.sessions) as session:
         unsent = session.scalars(select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None))).all()
-        assert [m.task for m in unsent] == ["delivery.attempt"]
+        assert [m.task for m in unsent] == ["certificates.generate"]
         session.execute(update(OutboxMessage).values(created_at=utcnow() - timedelta(minutes=1)))
     broken.close()
     assert receiver.received == []
