@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="demo data").add_subparsers(title="demo commands")
     demo.add_parser("init", help="create demo keys, institutions and users (first run only)").set_defaults(handler=_demo_init)
+    submit = demo.add_parser("submit", help="sign an example request with a demo key and submit it")
+    submit.add_argument("example", type=Path, help="e.g. docs/interface/examples/mortgage-first-request.xml")
+    submit.set_defaults(handler=_demo_submit)
     return parser
 
 
@@ -244,6 +247,12 @@ def _calendar_load(args) -> int:
         return 1
     print(f"calendar {year} loaded; {firmed} provisional deadline(s) are now firm")
     return 0
+
+
+def _demo_submit(args) -> int:
+    from gateway.demo_client import submit_example
+
+    return submit_example(get_settings(), args.example, out=sys.stdout)
 
 
 def _demo_init(args) -> None:

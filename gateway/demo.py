@@ -27,6 +27,7 @@ def initialise_demo(settings: Settings, *, out: TextIO) -> dict:
     upgrade(make_engine(settings.effective_database_url))
     if not credentials_path.exists():
         _create(settings, credentials_path)
+    _hold_fund_key(settings)
     credentials = json.loads(credentials_path.read_text())
     _print(settings, credentials, out)
     return credentials
@@ -69,6 +70,16 @@ def _create(settings: Settings, credentials_path: Path) -> None:
     _write(credentials_path, json.dumps(credentials, ensure_ascii=False, indent=2).encode(), private=True)
 
 
+def _hold_fund_key(settings: Settings) -> None:
+    """The demo housing fund applies through the staff web: the gateway holds its key (custody)."""
+    from gateway.institutions.custody import has_custody_key, install_custody_key
+
+    demo = settings.data_dir / "demo"
+    if not has_custody_key(settings, DEMO_FUND["code"]) and (demo / "housing-fund-key.pem").exists():
+        install_custody_key(settings, DEMO_FUND["code"], key_pem=(demo / "housing-fund-key.pem").read_bytes(),
+                            cert_pem=(demo / "housing-fund-cert.pem").read_bytes())
+
+
 def _seed_database(settings: Settings, certificates: dict[str, bytes]) -> dict:
     from gateway.institutions.service import add_institution
     from gateway.register.importer import import_register
@@ -91,13 +102,15 @@ def _seed_database(settings: Settings, certificates: dict[str, bytes]) -> dict:
         for username, user in users.items():
             add_user(session, username=username, role=user["role"], password=user["password"],
                      institution_code=user.get("institution"))
-    return {"users": users, "bank": DEMO_BANK, "housing_fund": DEMO_FUND}
+    return {"users": users, "bank": DEMO_BANK, "housing_fund": DEMO_FUND, "rural_bank": DEMO_RURAL_BANK}
 
 
 def _print(settings: Settings, credentials: dict, out: TextIO) -> None:
     demo = (settings.data_dir / "demo").resolve()
     print(f"\nMortgage registration gateway — demo data in {settings.data_dir.resolve()}", file=out)
     print(f"  URL:            {settings.public_base_url}  (API docs: {settings.public_base_url}/docs)", file=out)
+    print(f"  staff web:      {settings.public_base_url}/login  (clerk, reviewer, supervisor: see docs/web.md)",
+          file=out)
     for username, user in credentials["users"].items():
         print(f"  {user['role']:<10} login: {username} / {user['password']}", file=out)
     bank = credentials["bank"]
