@@ -90,14 +90,27 @@ def issue_certificate(session: Session, settings: Settings, entry: RegistrationE
         verification_code=facts.verification_code, pdf=pdf, xml=xml, pdf_sha256=pdf_sha256,
         xml_sha256=hashlib.sha256(xml).hexdigest(), status="IN_FORCE", generated_at=at,
     )
+    _apply_later_registration(certificate, entry)
     session.add(certificate)
     _supersede_earlier(session, entry, certificate_no=entry.certificate_no, at=at)
     session.flush()
     return certificate
 
 
+def _apply_later_registration(certificate: IssuedCertificate, entry: RegistrationEntry) -> None:
+    """A certificate made late (its task delayed or re-driven by the sweep) after the mortgage was
+    already changed, transferred or discharged is issued superseded or cancelled, as it would be
+    had it been made on time: the later registration found no certificate to update then."""
+    later = [e for e in entry.mortgage.entries if e.id > entry.id]
+    if not later:
+        return
+    status = "CANCELLED" if later[0].registration_type == "MORTGAGE_DISCHARGE" else "SUPERSEDED"
+    certificate.status, certificate.status_reference, certificate.status_changed_at = (
+        status, later[0].certificate_no, later[0].registered_at)
+
+
 def _earlier_certificates(session: Session, entry: RegistrationEntry) -> list[IssuedCertificate]:
-    entries = [e.id for e in entry.mortgage.entries if e.id != entry.id]
+    entries = [e.id for e in entry.mortgage.entries if e.id < entry.id]  # never a later registration's
     if entry.registration_type == "PRE_NOTICE_CONVERSION" and entry.summary:
         converted = session.scalar(select(RegisteredMortgage).join(RegistrationEntry).where(
             RegistrationEntry.certificate_no == entry.summary.get("converted_from")))

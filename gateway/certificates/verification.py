@@ -2,18 +2,23 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from cryptography import x509
 from lxml import etree
+from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.applications.documents import NS
 from gateway.certificates.models import IssuedCertificate
 from gateway.errors import GatewayError, InvalidRequest, NotFound
+from gateway.timezone import LOCAL_TZ
 from signing.pades import verify_pdf
+from signing.trust import certificate_fingerprint
 
 CODE_PATTERN = re.compile(r"^[A-HJ-NP-Z2-9]{10}$")
 
@@ -67,7 +72,9 @@ def public_view(certificate: IssuedCertificate, *, obligor_ids: list[str] = ()) 
         "certificate_no": certificate.certificate_no,
         "status": certificate.status,
         "status_zh": STATUS_ZH[certificate.status],
-        "status_changed_at": certificate.status_changed_at.isoformat() if certificate.status_changed_at else None,
+        # In the registration centre's time: the page prints its first ten characters as the date.
+        "status_changed_at": (certificate.status_changed_at.astimezone(LOCAL_TZ).isoformat()
+                              if certificate.status_changed_at else None),
         "status_reference": certificate.status_reference,
         "revoke_reason": certificate.revoke_reason,
         "right_or_matter": text("RightOrMatter"),
@@ -104,7 +111,9 @@ def check_upload(certificate: IssuedCertificate, data: bytes, *, seal_anchors) -
         return UploadCheck(False, "UNSIGNED", "该PDF没有电子签章，不是登记机构出具的电子证明。")
     if not report.intact:
         return UploadCheck(False, "ALTERED", "该PDF在签章后被修改过，内容不可信。", report.signer_subject)
-    if not report.trusted:
+    if not report.trusted or report.signer_fingerprint != _sealed_by(certificate.pdf):
+        # Trusted is not enough: the anchors may also issue banks' certificates, and a bank's
+        # signature must not be called the authority's seal.
         return UploadCheck(False, "WRONG_SIGNER", "该PDF的签章不是登记机构的电子印章。", report.signer_subject)
     if hashlib.sha256(data).hexdigest() != certificate.pdf_sha256:
         return UploadCheck(False, "NOT_THIS_CERTIFICATE",
@@ -112,6 +121,14 @@ def check_upload(certificate: IssuedCertificate, data: bytes, *, seal_anchors) -
                            report.signer_subject, report.signed_at)
     return UploadCheck(True, "GENUINE", "该PDF与登记簿记录一致，电子签章有效、内容未被修改。",
                        report.signer_subject, report.signed_at)
+
+
+def _sealed_by(pdf: bytes) -> str | None:
+    """Fingerprint of the seal certificate on the issued PDF (the register's own bytes)."""
+    signatures = PdfFileReader(io.BytesIO(pdf)).embedded_regular_signatures
+    if not signatures:
+        return None
+    return certificate_fingerprint(x509.load_der_x509_certificate(signatures[0].signer_cert.dump()))
 
 
 class UploadTooLarge(GatewayError):
