@@ -114,3 +114,4 @@ class ResultNotReady(GatewayError):
 class ConfigurationError(GatewayError):
     code = "gateway.misconfigured"
     title = "The gateway is not configured for this"
+    kind = "unavailable"

@@ -1,7 +1,7 @@
 """The one reader of the environment: every setting, its default and its meaning.
 
 Each field is read from an environment variable named ``GATEWAY_<FIELD>`` (upper case), or
-from a ``.env`` file in the working directory. ``docs/operations/settings.md`` lists them.
+from a ``.env`` file in the working directory. ``docs/operations.md`` lists them.
 """
 from __future__ import annotations
 
@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     signing_cert_path: Path | None = Field(None, description="PEM certificate matching the key.")
     trust_anchors_path: Path | None = Field(
         None, description="PEM bundle of CA certificates institutions' certificates must chain to."
+    )
+
+    institution_keys_dir: Path | None = Field(
+        None, description="Keys the gateway holds for web-channel institutions (<CODE>-key.pem, <CODE>-cert.pem); "
+        "default: <data_dir>/institution-keys."
     )
 
     seal_key_path: Path | None = Field(None, description="PEM key of the registration authority's seal (电子印章).")

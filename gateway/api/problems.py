@@ -19,6 +19,7 @@ STATUS_BY_KIND = {
     "not_found": 404,
     "conflict": 409,
     "too_large": 413,
+    "unavailable": 503,
 }
 PROBLEM_TYPE = "https://mortgage-gateway.example/errors/"
 MEDIA_TYPE = "application/problem+json"
@@ -26,7 +27,8 @@ MEDIA_TYPE = "application/problem+json"
 
 def problem(status: int, code: str, title: str, detail: str, extra: dict[str, Any] | None = None) -> JSONResponse:
     body = {"type": PROBLEM_TYPE + code, "title": title, "status": status, "detail": detail, "code": code}
-    body.update(extra or {})
+    # Extension members never replace the standard ones (RFC 9457 §3.1).
+    body.update({k: v for k, v in (extra or {}).items() if k not in body})
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
@@ -34,7 +36,8 @@ async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
     status = STATUS_BY_KIND.get(exc.kind, 422)
     # Codes and paths only: details never carry personal data, but keep logs terse anyway.
     log.info("refused %s %s: %s", request.method, request.url.path, exc.code)
-    headers = {"WWW-Authenticate": "Signature"} if status == 401 else None
+    challenge = "Bearer" if exc.code.startswith("auth.") else "Signature"
+    headers = {"WWW-Authenticate": challenge} if status == 401 else None
     response = problem(status, exc.code, exc.title, exc.detail, exc.extra)
     if headers:
         response.headers.update(headers)

@@ -76,5 +76,5 @@ def next_status(current: Status | None, action: Action) -> Status:
         source = current.value if current else "(new)"
         raise IllegalTransition(
             f"'{action.value}' is not allowed while the application is {source}",
-            extra={"status": source, "action": action.value},
+            extra={"current_status": source, "action": action.value},
         ) from None

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/admin", tags=["operations"])
 
 class DeliveryView(BaseModel):
     id: int
-    application_id: int
+    application_no: str
     document_kind: str
     url: str
     status: str
@@ -31,7 +31,7 @@ class DeliveryView(BaseModel):
 
 def _view(d) -> DeliveryView:
     return DeliveryView(
-        id=d.id, application_id=d.application_id, document_kind=d.document.kind, url=d.url,
+        id=d.id, application_no=d.application.application_no, document_kind=d.document.kind, url=d.url,
         status=d.status, attempts=d.attempts, next_attempt_at=d.next_attempt_at,
         last_error=d.last_error, delivered_at=d.delivered_at,
     )

@@ -9,6 +9,7 @@ import zipfile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.certificates.models import IssuedCertificate
 from gateway.errors import NotFound
 from gateway.persistence.models import Application, SignedDocument
 
@@ -23,7 +24,8 @@ def export_evidence(session: Session, application_no: str) -> bytes:
         select(SignedDocument).where(SignedDocument.application_id == application.id).order_by(SignedDocument.id)
     )
     for number, document in enumerate(documents, start=1):
-        files[f"{number:02d}-{document.kind}.xml"] = document.content
+        extension = "json" if document.kind == "supplement" else "xml"  # HTTP-signed JSON, kept verbatim
+        files[f"{number:02d}-{document.kind}.{extension}"] = document.content
     for link in application.materials:
         files[f"materials/{link.position + 1:02d}-{link.material.sha256}"] = link.material.content
     history = [
@@ -31,6 +33,9 @@ def export_evidence(session: Session, application_no: str) -> bytes:
          "actor": e.actor, "at": e.at.isoformat(), "note": e.note}
         for e in application.events
     ]
+    for certificate in session.scalars(select(IssuedCertificate).where(IssuedCertificate.application_id == application.id)):
+        files[f"certificates/{certificate.verification_code}.pdf"] = certificate.pdf
+        files[f"certificates/{certificate.verification_code}.xml"] = certificate.xml
     files["events.json"] = json.dumps(history, ensure_ascii=False, indent=2).encode()
     manifest = {
         "application_no": application.application_no,

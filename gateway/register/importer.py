@@ -2,7 +2,7 @@
 
 Every row is checked first; every bad row is reported with its line number and reason, and
 nothing is imported from a file with errors unless the operator asks to skip bad rows.
-The format is documented in docs/register-import.md.
+The format is documented in docs/operations.md (register import).
 """
 from __future__ import annotations
 

@@ -149,14 +149,18 @@ def release(application_no: str, runtime: RuntimeDep, session: DbSession, review
     return Transitioned(application_no=a.application_no, status=a.status)
 
 
+# Text that goes into signed XML: no control characters (XML 1.0 cannot carry them).
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
 class MissingItem(BaseModel):
-    type_code: str = Field(min_length=1, max_length=32)
-    reason: str = Field(min_length=1, max_length=500)
+    type_code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9_]+$")
+    reason: str = Field(min_length=1, max_length=500, pattern=NO_CONTROL_CHARACTERS)
 
 
 class DecisionIn(BaseModel):
     decision: Literal["approve", "reject", "request_supplement"]
-    reason: str | None = Field(None, max_length=2000)
+    reason: str | None = Field(None, max_length=2000, pattern=NO_CONTROL_CHARACTERS)
     missing: list[MissingItem] = Field(default_factory=list, max_length=50)
 
 
@@ -183,7 +187,7 @@ def decide(application_no: str, body: DecisionIn, runtime: RuntimeDep, session: 
 
 class AnnouncementIn(BaseModel):
     action: Literal["start", "end"]
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500, pattern=NO_CONTROL_CHARACTERS)
 
 
 @router.post("/applications/{application_no}/announcement", response_model=Transitioned,
@@ -198,7 +202,7 @@ def announcement(application_no: str, body: AnnouncementIn, runtime: RuntimeDep,
 
 class ExtensionIn(BaseModel):
     working_days: int = Field(ge=1, le=60)
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500, pattern=NO_CONTROL_CHARACTERS)
 
 
 class DeadlineOut(BaseModel):

@@ -1,7 +1,8 @@
 """The published output schema (docs/interface/schemas/gateway-output-v1.xsd) matches what the gateway sends.
 
-Each test produces a real signed document through the API, as a bank would receive it, and
-validates it offline against the XSD banks are given.
+Each test produces a real signed document through the API, as a bank would receive it — a receipt,
+an approval with its certificate's XML twin, a rejection, a supplement request — and validates it
+offline against the XSD banks are given.
 """
 from __future__ import annotations
 
@@ -13,8 +14,13 @@ import pytest
 import xmlschema
 from lxml import etree
 
+from sqlalchemy import update
+
+from gateway.persistence.db import transaction
+from gateway.register.models import PropertyUnit
 from signing.xml_parser import parse_xml
 from tests.integration.helpers import NS, approve, claim, submit_new
+from tests.support import factories
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "interface" / "schemas" / "gateway-output-v1.xsd"
 DS_SIGNATURE = "{http://www.w3.org/2000/09/xmldsig#}Signature"
@@ -27,7 +33,11 @@ def output_schema() -> xmlschema.XMLSchema10:
 
 
 def fetch(client, bank_auth, number: str, kind: str) -> etree._Element:
-    response = client.get(f"/v1/applications/{number}/documents/{kind}", auth=bank_auth)
+    return download(client, bank_auth, f"/v1/applications/{number}/documents/{kind}")
+
+
+def download(client, bank_auth, path: str) -> etree._Element:
+    response = client.get(path, auth=bank_auth)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/xml")
     return parse_xml(response.content, max_bytes=1_048_576)
@@ -51,6 +61,17 @@ def test_a_receipt_validates_against_the_output_schema(client, pki, bank_auth):
     assert receipt.findtext("g:Status", namespaces=NS) == "QUEUED"
 
 
+def test_a_receipt_with_findings_validates_against_the_output_schema(client, runtime, pki, bank_auth):
+    with transaction(runtime.sessions) as session:
+        session.execute(update(PropertyUnit).where(PropertyUnit.unit_code == factories.UNIT_CODE)
+                        .values(needs_survey=True))
+    number = submit_new(client, pki, bank_auth)
+    receipt = fetch(client, bank_auth, number, "receipt")
+    assert_valid(receipt)
+    assert receipt.findtext("g:Triage", namespaces=NS) == "COMPLEX"
+    assert receipt.find("g:Findings/g:Finding/g:Code", namespaces=NS) is not None
+
+
 def test_an_approval_result_validates_against_the_output_schema(client, pki, bank_auth, reviewer):
     number = submit_new(client, pki, bank_auth)
     approve(client, number, reviewer)
@@ -58,6 +79,15 @@ def test_an_approval_result_validates_against_the_output_schema(client, pki, ban
     assert_valid(result)
     assert result.findtext("g:Decision", namespaces=NS) == "APPROVED"
     assert result.find("g:Registration/g:CertificateNo", namespaces=NS) is not None
+    assert result.find("g:Certificate/g:VerificationCode", namespaces=NS) is not None
+
+
+def test_the_certificates_xml_twin_validates_against_the_output_schema(client, pki, bank_auth, reviewer):
+    number = submit_new(client, pki, bank_auth)
+    approve(client, number, reviewer)
+    twin = download(client, bank_auth, f"/v1/applications/{number}/certificate.xml")
+    assert_valid(twin)
+    assert etree.QName(twin).localname == "RegistrationCertificate"
 
 
 def test_a_rejection_result_validates_against_the_output_schema(client, pki, bank_auth, reviewer):

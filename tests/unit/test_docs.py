@@ -22,6 +22,7 @@ INTERFACE = DOCS / "interface"
 PACKAGES = ("gateway", "signing", "bank_adapters")
 
 CODE_KEYWORD_ARGUMENT = re.compile(r"""\bcode\s*=\s*["']([a-z0-9_.]+)["']""")
+CLI_ERROR_CODE = re.compile(r"error \[([a-z0-9_]+(?:\.[a-z0-9_]+)+)\]")  # codes the CLI prints itself
 CODE_CLASS_ATTRIBUTE = re.compile(r"""^[ \t]+code(?:\s*:\s*[^=\n]+)?\s*=\s*["']([a-z0-9_.]+)["']""", re.MULTILINE)
 DOCUMENTED_CODE_ROW = re.compile(r"^\| `([a-z0-9_]+(?:\.[a-z0-9_]+)*)` \|", re.MULTILINE)
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -52,9 +53,10 @@ def error_classes() -> list[type]:
     from gateway.errors import GatewayError
     from signing.errors import SigningError
 
-    # Import every module that declares a class-level code, so that all subclasses exist.
+    # Import every module that declares a class-level code, so that all subclasses exist
+    # (migration scripts run on import, and declare no errors).
     for path in source_files():
-        if CODE_CLASS_ATTRIBUTE.search(read(path)):
+        if "migrations" not in path.parts and CODE_CLASS_ATTRIBUTE.search(read(path)):
             importlib.import_module(module_name(path))
     found = []
     for base in (GatewayError, SigningError, AdapterError):
@@ -65,10 +67,12 @@ def error_classes() -> list[type]:
 
 
 def codes_in_the_code() -> set[str]:
-    """Codes of the error classes, codes passed as ``code="..."``, and request validation's."""
+    """Codes of the error classes, codes passed as ``code="..."``, codes the CLI prints, and
+    request validation's."""
     codes = {cls.code for cls in error_classes()}
     for path in source_files():
         codes.update(CODE_KEYWORD_ARGUMENT.findall(read(path)))
+        codes.update(CLI_ERROR_CODE.findall(read(path)))
     codes.add("request.invalid")  # RequestValidationError, rendered in gateway/api/problems.py
     return codes
 
