@@ -19,6 +19,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     from gateway.certificates.endpoints import router as certificates
     from gateway.staff.endpoints import router as staff
     from gateway.supervision.endpoints import router as supervision
+    from gateway.web.routes import router as web
 
     owned = runtime is None
 
@@ -40,7 +41,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     )
     app.state.runtime = runtime
     problems.install(app)
-    for router in (institutions, certificates, catalogue, review, supervision, staff, operations):
+    for router in (institutions, certificates, catalogue, review, supervision, staff, operations, web):
         app.include_router(router)
 
     @app.get("/healthz", tags=["public"])

@@ -49,7 +49,8 @@ def get_db(runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+# Committed when the endpoint returns, before the response is sent: a client's next request sees it.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 async def signed_institution(request: Request, runtime: RuntimeDep, session: DbSession) -> Institution:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from gateway.calendar.clock import Extension, Pause, compute_deadline
 from gateway.calendar.schedule import parse_year_schedule
-from gateway.calendar.working_days import WorkingCalendar
+from gateway.calendar.working_days import Deadline, WorkingCalendar
 from gateway.persistence.models import Application, ApplicationExtension, ApplicationPause
 from gateway.register.models import CalendarYear
 from gateway.settings import Settings
@@ -43,8 +43,8 @@ def load_calendar(session: Session) -> WorkingCalendar:
     return _cache[key]
 
 
-def refresh_deadline(session: Session, settings: Settings, application: Application, *, at: datetime) -> None:
-    """Recompute the due date from acceptance, pauses and extensions; mark it provisional if need be."""
+def current_deadline(session: Session, settings: Settings, application: Application, *, today: date) -> Deadline:
+    """The deadline from acceptance, pauses and extensions, an open pause assumed to end ``today``."""
     pauses = [
         Pause(local_date(p.started_at), local_date(p.ended_at) if p.ended_at else None, p.reason)
         for p in session.scalars(select(ApplicationPause).where(ApplicationPause.application_id == application.id)
@@ -54,11 +54,16 @@ def refresh_deadline(session: Session, settings: Settings, application: Applicat
         Extension(e.working_days, e.reason)
         for e in session.scalars(select(ApplicationExtension).where(ApplicationExtension.application_id == application.id))
     ]
-    deadline = compute_deadline(
+    return compute_deadline(
         accepted_on=local_date(application.received_at),
         working_days=working_days_for(settings, application.registration_type),
-        pauses=pauses, extensions=extensions, calendar=load_calendar(session), today=local_date(at),
+        pauses=pauses, extensions=extensions, calendar=load_calendar(session), today=today,
     )
+
+
+def refresh_deadline(session: Session, settings: Settings, application: Application, *, at: datetime) -> None:
+    """Recompute the due date from acceptance, pauses and extensions; mark it provisional if need be."""
+    deadline = current_deadline(session, settings, application, today=local_date(at))
     application.due_date = deadline.due
     if deadline.provisional and not application.deadline_provisional:
         # Operators must load the official schedule for these years (gateway calendar load).

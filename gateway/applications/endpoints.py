@@ -16,7 +16,7 @@ from gateway.applications.supplements import SuppliedMaterial, evidence_of, supp
 from gateway.persistence.types import utcnow
 from gateway.errors import NotFound, ResultNotReady
 from gateway.materials.service import store_material
-from gateway.persistence.models import Application, SignedDocument
+from gateway.persistence.models import Application, ApplicationExtension, SignedDocument
 
 router = APIRouter(prefix="/v1", tags=["institutions"])
 XML = "application/xml"
@@ -60,6 +60,12 @@ class DocumentEntry(BaseModel):
     created_at: datetime
 
 
+class ExtensionEntry(BaseModel):
+    working_days: int
+    reason: str
+    at: datetime
+
+
 class ApplicationStatus(BaseModel):
     application_no: str
     request_id: str
@@ -71,6 +77,8 @@ class ApplicationStatus(BaseModel):
     triage: str
     fee_yuan: str | None
     findings: list[dict]
+    extensions: list[ExtensionEntry] = Field(
+        default_factory=list, description="Working days added to the deadline, each with its reason.")
     decided_at: datetime | None
     history: list[HistoryEntry]
     documents: list[DocumentEntry]
@@ -105,6 +113,11 @@ def status(application_no: str, institution: SignedInstitution, session: DbSessi
         triage=application.triage,
         fee_yuan=f"{application.fee_amount:.2f}" if application.fee_amount is not None else None,
         findings=application.findings or [],
+        extensions=[
+            ExtensionEntry(working_days=e.working_days, reason=e.reason, at=e.at)
+            for e in session.scalars(select(ApplicationExtension).where(ApplicationExtension.application_id == application.id)
+                                     .order_by(ApplicationExtension.id))
+        ],
         decided_at=application.decided_at,
         history=[
             HistoryEntry(action=e.action, from_status=e.from_status, to_status=e.to_status,

@@ -23,6 +23,8 @@ from gateway.applications.deadline import extend_deadline, refresh_deadline
 from gateway.applications.lifecycle import open_first_step, transition
 from gateway.applications.outcomes import register_when_ready
 from gateway.prereview.findings import Severity
+from gateway.prereview.rules.parties import institution_credit_codes
+from gateway.register.view import RegisterView
 from gateway.prereview.triage import Outcome
 from gateway.errors import (
     CertificateNotRegistered,
@@ -90,14 +92,24 @@ def read_signed_request(runtime: Runtime, body: bytes, *, now: datetime) -> tupl
         return verified, ADAPTER.to_canonical(verified.signed_root)
 
 
-def submit_application(runtime: Runtime, body: bytes, *, now: datetime | None = None) -> IntakeOutcome:
+@dataclass(frozen=True)
+class Channel:
+    """How a request arrived: a bank's own signed XML, or the web form sealed by the gateway."""
+
+    name: str = "bank_xml"
+    submitted_by: str | None = None  # the clerk, for web submissions
+
+
+def submit_application(
+    runtime: Runtime, body: bytes, *, now: datetime | None = None, channel: Channel = Channel()
+) -> IntakeOutcome:
     """Accept a signed application request, or refuse it with a coded error and store nothing."""
     now = now or utcnow()
     verified, application = read_signed_request(runtime, body, now=now)
     request_sha256 = hashlib.sha256(body).hexdigest()
     try:
         with transaction(runtime.sessions) as session:
-            return _accept(runtime, session, body, request_sha256, verified, application, now)
+            return _accept(runtime, session, body, request_sha256, verified, application, now, channel)
     except IntegrityError:
         # A concurrent submission of the same request id won the race: answer as a retry.
         with transaction(runtime.sessions) as session:
@@ -108,7 +120,7 @@ def submit_application(runtime: Runtime, body: bytes, *, now: datetime | None = 
             return _replay(session, existing, request_sha256)
 
 
-def _accept(runtime, session, body, request_sha256, verified, application, now) -> IntakeOutcome:
+def _accept(runtime, session, body, request_sha256, verified, application, now, channel=Channel()) -> IntakeOutcome:
     institution = _institution_for(session, verified, application)
     existing = _existing(session, institution.id, application.request_id)
     if existing is not None:
@@ -118,13 +130,16 @@ def _accept(runtime, session, body, request_sha256, verified, application, now) 
     assessment = assess(session, runtime.settings, application, now=now)
     refuse_if_needed(assessment)
     record = _new_application(runtime, session, institution, application, verified, request_sha256, now, assessment)
+    record.channel, record.submitted_by = channel.name, channel.submitted_by
     for position, (ref, material) in enumerate(zip(application.materials, materials, strict=True)):
         session.add(ApplicationMaterial(
             application_id=record.id, material_id=material.id, position=position,
             type_code=ref.type_code, file_name=ref.file_name,
         ))
     store_document(session, record, "request", body)
-    record_event(session, record, Action.SUBMIT, None, Actor.institution(institution.code), at=now)
+    submitter = Actor.staff(channel.submitted_by) if channel.submitted_by else Actor.institution(institution.code)
+    record_event(session, record, Action.SUBMIT, None, submitter, at=now,
+                 note={"channel": channel.name, "institution": institution.code} if channel.submitted_by else None)
     open_first_step(session, record, at=now)
     _set_deadline(session, runtime.settings, record, assessment, at=now)
     receipt = runtime.signer.sign(documents.build_receipt(_receipt_facts(record, assessment), issued_at=now))
@@ -140,11 +155,21 @@ def _institution_for(session: Session, verified: VerifiedDocument, application: 
     """The institution named in the body, which must own the signing certificate."""
     institution = find_by_code(session, application.mortgagee.code)
     if institution is None:
-        raise UnknownInstitution()
+        raise UnknownInstitution(extra=_unknown_code_facts(application))
     certificate = current_certificate(session, certificate_fingerprint(verified.certificate))
     if certificate is None or certificate.institution_id != institution.id:
         raise CertificateNotRegistered()
     return institution
+
+
+def _unknown_code_facts(application: CanonicalApplication) -> dict:
+    """Name the field; a code that fails its shape or check digit (GB 32100) says so precisely."""
+    findings = [f for f in institution_credit_codes(application, RegisterView(unit=None)) if f.field == "mortgagee.code"]
+    facts: dict = {"field": "mortgagee.code"}
+    if findings:
+        facts["findings"] = [{"code": f.code, "severity": f.severity.value, "message_zh": f.message_zh,
+                              "hint": f.hint, "field": f.field} for f in findings]
+    return facts
 
 
 def _set_deadline(session: Session, settings, record: Application, assessment: Assessment, *, at: datetime) -> None:

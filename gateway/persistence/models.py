@@ -127,6 +127,8 @@ class Application(Base):
     link_group: Mapped[str | None] = mapped_column(String(64), index=True)
     link_position: Mapped[int | None] = mapped_column(Integer)
     link_size: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16), default="bank_xml", server_default="bank_xml")  # bank_xml | web
+    submitted_by: Mapped[str | None] = mapped_column(String(64))  # the clerk's username (web channel)
     institution: Mapped[Institution] = relationship()
     events: Mapped[list[ApplicationEvent]] = relationship(
         back_populates="application", order_by="ApplicationEvent.id"
@@ -251,3 +253,28 @@ class Delivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     document: Mapped[SignedDocument] = relationship()
+    application: Mapped[Application] = relationship()
+
+
+class LoginAttempt(Base):
+    """A failed staff sign-in on the web, kept to rate-limit guessing per username and address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_address_at", "username", "address", "at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class WebSession(Base):
+    """A signed-in browser; the cookie carries a signed random key whose SHA-256 is stored here."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

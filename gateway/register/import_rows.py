@@ -12,6 +12,7 @@ from stdnum.cn import ric, uscc
 from bank_adapters.canonical import IdType
 from gateway.register.models import Encumbrance, PropertyUnit, RegisteredMortgage, RegistrationEntry, UnitOwner
 from gateway.prereview.unit_code import UNIT_CODE_LENGTH, malformed_segments
+from gateway.register.repository import normalise_certificate_no
 from gateway.register.view import EncumbranceKind, MortgageKind, UnitState, UnitUse
 from gateway.timezone import LOCAL_TZ
 
@@ -128,6 +129,8 @@ def _owner(row, context: Context) -> Record:
 
 def _mortgage(row, context: Context) -> Record:
     _require(row, "certificate_no", "mortgagee_code", "mortgagee_name", "kind", "priority", "registered_on")
+    # Stored as the register writes numbers (ASCII brackets), which is how lookups search for them.
+    row = {**row, "certificate_no": normalise_certificate_no(row["certificate_no"])}
     code = _unit_code(row, context, must_exist=True)
     if not uscc.is_valid(row["mortgagee_code"]):
         raise BadRow("mortgagee_code is not a valid unified social credit code")

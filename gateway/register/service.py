@@ -61,11 +61,19 @@ def enter_in_register(
 
 
 def earlier_open_applications(session: Session, application: Application) -> int:
-    """Open applications on the same unit received earlier (outside the application's own group)."""
+    """Open applications on the same unit received earlier (outside the application's own group).
+
+    A linked group takes its place in the order of receipt with its first member: otherwise an
+    application received between two members would wait for the group while the group waits for it.
+    """
+    received = application.received_at
+    if application.link_group:
+        received = session.scalar(select(func.min(Application.received_at))
+                                  .where(Application.link_group == application.link_group)) or received
     stmt = select(func.count(Application.id)).where(
         Application.unit_code == application.unit_code,
         Application.status.in_(OPEN_STATUSES),
-        Application.received_at < application.received_at,
+        Application.received_at < received,
         Application.id != application.id,
     )
     if application.link_group:
@@ -82,9 +90,10 @@ def _next_priority(session: Session, unit_code: str) -> int:
     return (highest or 0) + 1
 
 
-def _new_mortgage(session, application, canonical: CanonicalApplication, certificate_no, *, at) -> RegisteredMortgage:
+def _new_mortgage(session, application, canonical: CanonicalApplication, certificate_no, *, at,
+                  kind: str | None = None) -> RegisteredMortgage:
     mortgage = RegisteredMortgage(
-        unit_code=canonical.unit_code, kind=NEW_MORTGAGE_KIND[canonical.registration_type],
+        unit_code=canonical.unit_code, kind=kind or NEW_MORTGAGE_KIND[canonical.registration_type],
         priority=_next_priority(session, canonical.unit_code), status="IN_FORCE",
         mortgagee_code=canonical.mortgagee.code, mortgagee_name=canonical.mortgagee.name,
         application_id=application.id, certificate_no=certificate_no,
@@ -114,7 +123,8 @@ def _convert(session, application, canonical, certificate_no, *, at) -> tuple[Re
         raise RegisterConflict("the referenced registration is not a mortgage pre-notice")
     pre_notice.status, pre_notice.ended_at = "CONVERTED", at
     session.flush()
-    mortgage = _new_mortgage(session, application, canonical, certificate_no, at=at)
+    # The pre-notice becomes a general mortgage (抵押权首次登记, 细则第78条第2款).
+    mortgage = _new_mortgage(session, application, canonical, certificate_no, at=at, kind="GENERAL")
     # The mortgage keeps the pre-notice's place: its priority and time of receipt.
     mortgage.priority, mortgage.received_at = pre_notice.priority, pre_notice.received_at
     return mortgage, {"converted_from": pre_notice.certificate_no}

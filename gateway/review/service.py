@@ -18,6 +18,7 @@ from gateway.applications.states import FINAL, Action, Status
 from gateway.errors import IllegalTransition, InvalidRequest, NotClaimed, NotFound
 from gateway.persistence.db import lock_for_update
 from gateway.persistence.models import Application, SignedDocument, StaffUser
+from gateway.register.service import RegisterConflict, earlier_open_applications
 from gateway.runtime import Runtime
 
 QUEUE_STATUSES = (Status.QUEUED.value, Status.IN_REVIEW.value)
@@ -108,6 +109,8 @@ def decide(
     """Record the decision; on approval enter the register (with its linked group, once complete)."""
     application = load_for_update(session, application_no)
     _require_claim(application, reviewer)
+    if decision.action == Action.APPROVE:
+        _require_earlier_decided(session, application)
     note = {"reason": decision.reason} if decision.reason else None
     if decision.missing:
         note = {**(note or {}), "missing": [vars(item) for item in decision.missing]}
@@ -125,6 +128,19 @@ def decide(
     notices = register_when_ready(session, runtime, application, at=at)
     own = [n for n in notices if n.application_id == application.id]
     return own[0] if own else None
+
+
+# Registrations acting on what the register already holds: an earlier application on the unit may
+# change or end that mortgage (or pre-notice), so they are approved only once it is decided.
+_ACTING_ON_REGISTER = frozenset({"MORTGAGE_CHANGE", "MORTGAGE_TRANSFER", "MORTGAGE_DISCHARGE", "PRE_NOTICE_CONVERSION"})
+
+
+def _require_earlier_decided(session: Session, application: Application) -> None:
+    """An approval that would wait behind an earlier application and might then no longer fit the
+    register is refused: once approved it could neither be entered nor rejected, and entering the
+    earlier one would fail on it."""
+    if application.registration_type in _ACTING_ON_REGISTER and earlier_open_applications(session, application):
+        raise RegisterConflict("an application on this unit received earlier is still open; decide it first")
 
 
 def _require_claim(application: Application, reviewer: StaffUser) -> None:

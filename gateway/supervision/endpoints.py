@@ -58,7 +58,8 @@ class DeadlineWatch(BaseModel):
 def deadlines(runtime: RuntimeDep, session: DbSession, supervisor: Supervisor) -> DeadlineWatch:
     """Open applications at risk of missing their deadline, and overdue ones."""
     at_risk, overdue = service.deadline_watch(session, today=local_date(utcnow()),
-                                              at_risk_days=runtime.settings.at_risk_working_days)
+                                              at_risk_days=runtime.settings.at_risk_working_days,
+                                              settings=runtime.settings)
     return DeadlineWatch(at_risk=[DeadlineRow(**vars(r)) for r in at_risk],
                          overdue=[DeadlineRow(**vars(r)) for r in overdue])
 
@@ -66,5 +67,6 @@ def deadlines(runtime: RuntimeDep, session: DbSession, supervisor: Supervisor) -
 @router.get("/metrics", response_class=PlainTextResponse, tags=["public"])
 def metrics(runtime: RuntimeDep, session: DbSession) -> PlainTextResponse:
     """Prometheus metrics: counts only, no personal data."""
-    text = service.metrics_text(session, now=utcnow(), at_risk_days=runtime.settings.at_risk_working_days)
+    text = service.metrics_text(session, now=utcnow(), at_risk_days=runtime.settings.at_risk_working_days,
+                                settings=runtime.settings)
     return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

@@ -8,11 +8,12 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.applications.deadline import load_calendar, local_date
+from gateway.applications.deadline import current_deadline, load_calendar, local_date
 from gateway.calendar.clock import working_days_left
 from gateway.calendar.working_days import Deadline
 from gateway.applications.states import FINAL, PAUSED, Status
 from gateway.persistence.models import Application, ApplicationStep, Delivery, Institution
+from gateway.settings import Settings
 
 GROUPS = ("step", "reviewer", "institution")
 OPEN = tuple(s.value for s in Status if s not in FINAL)
@@ -66,8 +67,14 @@ class DeadlineWatch:
     paused: bool
 
 
-def deadline_watch(session: Session, *, today: date, at_risk_days: int) -> tuple[list[DeadlineWatch], list[DeadlineWatch]]:
-    """(at risk, overdue): open applications with at most ``at_risk_days`` working days left, or past due."""
+def deadline_watch(
+    session: Session, *, today: date, at_risk_days: int, settings: Settings | None = None
+) -> tuple[list[DeadlineWatch], list[DeadlineWatch]]:
+    """(at risk, overdue): open applications with at most ``at_risk_days`` working days left, or past due.
+
+    The stored due date of a paused application assumes the pause ended when it was last computed;
+    with ``settings`` it is recomputed as of ``today`` (the clock is stopped, the deadline moves on).
+    """
     calendar = load_calendar(session)
     at_risk, overdue = [], []
     rows = session.execute(
@@ -75,9 +82,13 @@ def deadline_watch(session: Session, *, today: date, at_risk_days: int) -> tuple
         .order_by(Application.due_date, Application.id)
     ).all()
     for application, code in rows:
-        left = working_days_left(Deadline(application.due_date, application.deadline_provisional), today, calendar)
-        entry = DeadlineWatch(application.application_no, code, application.status, application.due_date, left,
-                              application.deadline_provisional, Status(application.status) in PAUSED)
+        paused = Status(application.status) in PAUSED
+        deadline = Deadline(application.due_date, application.deadline_provisional)
+        if paused and settings is not None:
+            deadline = current_deadline(session, settings, application, today=today)
+        left = working_days_left(deadline, today, calendar)
+        entry = DeadlineWatch(application.application_no, code, application.status, deadline.due, left,
+                              deadline.provisional, paused)
         if left < 0:
             overdue.append(entry)
         elif left <= at_risk_days and not entry.paused:
@@ -85,13 +96,13 @@ def deadline_watch(session: Session, *, today: date, at_risk_days: int) -> tuple
     return at_risk, overdue
 
 
-def metrics_text(session: Session, *, now: datetime, at_risk_days: int) -> str:
+def metrics_text(session: Session, *, now: datetime, at_risk_days: int, settings: Settings | None = None) -> str:
     """Prometheus text exposition of the gauges supervisors and operators watch."""
     lines = ["# HELP gateway_applications Applications by status.", "# TYPE gateway_applications gauge"]
     counts = dict(session.execute(select(Application.status, func.count()).group_by(Application.status)).all())
     for status in Status:
         lines.append(f'gateway_applications{{status="{status.value}"}} {counts.get(status.value, 0)}')
-    at_risk, overdue = deadline_watch(session, today=local_date(now), at_risk_days=at_risk_days)
+    at_risk, overdue = deadline_watch(session, today=local_date(now), at_risk_days=at_risk_days, settings=settings)
     provisional = session.scalar(select(func.count()).select_from(Application).where(
         Application.deadline_provisional.is_(True), Application.status.in_(OPEN))) or 0
     lines += [

@@ -1,0 +1,15 @@
+"""The staff web's router: static files, then every page behind the CSRF guard."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from gateway.web import assets, clerk, clerk_apply, login, review, supervision
+from gateway.web.auth import csrf_guard
+
+pages = APIRouter(dependencies=[Depends(csrf_guard)], include_in_schema=False)
+for module in (login, clerk_apply, clerk, review, supervision):  # clerk_apply first: /clerk/applications/new
+    pages.include_router(module.router)
+
+router = APIRouter(include_in_schema=False)
+router.include_router(assets.router)
+router.include_router(pages)
