@@ -13,7 +13,9 @@ from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, Person, onboard, sign
 from tests.support.processes import gateway_env, start_server
 
 
-@pytest.fixture(scope="session")
+# Module scope: a running sync Playwright keeps an asyncio loop marked as running in this thread,
+# which would break later tests that call asyncio.run (pyHanko) or start Playwright themselves.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/ensure-system-deps does)")
