@@ -75,6 +75,11 @@ def _link_findings(session: Session, application: CanonicalApplication) -> list[
         findings.append(_link_finding("link.size_mismatch", "同组关联申请的申请件数不一致", "Size 须与同组其他申请一致"))
     if any(m.link_position == link.position for m in members):
         findings.append(_link_finding("link.position_taken", "同组关联申请中该顺序号已被使用", "每件关联申请须使用不同的 Position"))
+    if any(m.unit_code != application.unit_code for m in members):
+        # A group is registered together on one unit (组合贷, discharge then new mortgage); this
+        # also keeps an unrelated institution that learnt a group id from joining it elsewhere.
+        findings.append(_link_finding("link.unit_mismatch", "同组关联申请须针对同一不动产单元",
+                                      "请核对不动产单元号，或为不同单元的申请使用不同的 GroupId"))
     if any(m.status == "REJECTED" for m in members):
         findings.append(_link_finding("link.group_rejected", "同组关联申请已不予登记", "请重新组织全部关联申请，使用新的 GroupId"))
     return findings

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.api.deps import DbSession, RuntimeDep, SignedInstitution, read_limited_body
 from gateway.api.problems import responses
 from gateway.applications.intake import dry_run, submit_application
+from gateway.applications.transfers import confirm, is_transferee
 from gateway.applications.supplements import SuppliedMaterial, evidence_of, supply
 from gateway.persistence.types import utcnow
 from gateway.errors import NotFound, ResultNotReady
@@ -86,8 +87,11 @@ class ApplicationStatus(BaseModel):
 
 def _own_application(session, institution, application_no: str) -> Application:
     application = session.scalar(select(Application).where(Application.application_no == application_no))
-    # Another institution's application is answered exactly like a missing one.
-    if application is None or application.institution_id != institution.id:
+    # Another institution's application is answered exactly like a missing one; the transferee
+    # of a transfer is a party to it (joint filing) and may follow it too.
+    if application is None or not (
+        application.institution_id == institution.id or is_transferee(application, institution)
+    ):
         raise NotFound("no such application")
     return application
 
@@ -259,6 +263,8 @@ def supplement(
     runtime: RuntimeDep, session: DbSession,
 ) -> ApplicationStatus:
     application = _own_application(session, institution, application_no)
+    if application.institution_id != institution.id:
+        raise NotFound("no such application")  # only the applying institution answers a 补正
     supply(
         session, runtime.settings, application=application, institution=institution,
         materials=[SuppliedMaterial(m.type_code, m.file_name, m.sha256) for m in body.materials],
@@ -266,3 +272,34 @@ def supplement(
     )
     session.flush()
     return status(application_no, institution, session)
+
+
+class TransfereeConfirmationIn(BaseModel):
+    request_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the transferor's signed request")
+
+
+class TransfereeConfirmationOut(BaseModel):
+    application_no: str
+    confirmed_at: datetime
+    evidence_sha256: str
+
+
+@router.post(
+    "/applications/{application_no}/transferee-confirmation",
+    response_model=TransfereeConfirmationOut,
+    summary="The transferee joins a transfer (抵押权转移登记 is filed jointly)",
+    responses=responses(401, 404, 409, 422),
+)
+def confirm_transfer(
+    application_no: str, body: TransfereeConfirmationIn, request: Request, institution: SignedInstitution,
+    session: DbSession,
+) -> TransfereeConfirmationOut:
+    """HTTP-signed by the transferee named in the request; confirms exactly that signed request."""
+    application = _own_application(session, institution, application_no)
+    if not is_transferee(application, institution):
+        raise NotFound("no such application")
+    document = confirm(session, application=application, institution=institution,
+                       request_sha256=body.request_sha256,
+                       evidence=evidence_of(request.state.body, dict(request.headers)), at=utcnow())
+    return TransfereeConfirmationOut(application_no=application_no, confirmed_at=document.created_at,
+                                     evidence_sha256=document.sha256)

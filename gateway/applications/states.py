@@ -33,6 +33,7 @@ class Action(enum.StrEnum):
     START_ANNOUNCEMENT = "start_announcement"
     END_ANNOUNCEMENT = "end_announcement"
     LINKED_REJECTION = "linked_rejection"  # a linked application was refused: all-or-nothing
+    CONFIRM_TRANSFER = "confirm_transfer"  # the transferee joins a transfer (an event, no new status)
 
 
 # (from, action) -> to. ``None`` as the source is "not yet an application".

@@ -24,7 +24,8 @@ def export_evidence(session: Session, application_no: str) -> bytes:
         select(SignedDocument).where(SignedDocument.application_id == application.id).order_by(SignedDocument.id)
     )
     for number, document in enumerate(documents, start=1):
-        extension = "json" if document.kind == "supplement" else "xml"  # HTTP-signed JSON, kept verbatim
+        # Supplements and transferee confirmations are HTTP-signed JSON, kept verbatim.
+        extension = "json" if document.kind in ("supplement", "transferee_confirmation") else "xml"
         files[f"{number:02d}-{document.kind}.{extension}"] = document.content
     for link in application.materials:
         files[f"materials/{link.position + 1:02d}-{link.material.sha256}"] = link.material.content

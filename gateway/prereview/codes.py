@@ -125,4 +125,5 @@ LINK_INVALID = declare("link.invalid", R, "关联申请的组号、顺序号或�
 LINK_SIZE_MISMATCH = declare("link.size_mismatch", R, "同组关联申请的申请件数不一致")
 LINK_POSITION_TAKEN = declare("link.position_taken", R, "同组关联申请中该顺序号已被使用")
 LINK_GROUP_REJECTED = declare("link.group_rejected", R, "同组关联申请已不予登记")
+LINK_UNIT_MISMATCH = declare("link.unit_mismatch", R, "同组关联申请须针对同一不动产单元")
 RULE_FAILED = declare("prereview.rule_failed", V, "预审规则未能完成，转人工审核")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from gateway.actors import Actor
 from gateway.applications import documents
 from gateway.applications.lifecycle import transition
+from gateway.applications.transfers import require_confirmation
 from gateway.applications.outcomes import after_rejection, group_members, issue_notice, register_when_ready
 from gateway.applications.deadline import extend_deadline
 from gateway.applications.states import FINAL, Action, Status
@@ -110,6 +111,7 @@ def decide(
     application = load_for_update(session, application_no)
     _require_claim(application, reviewer)
     if decision.action == Action.APPROVE:
+        require_confirmation(session, application)
         _require_earlier_decided(session, application)
     note = {"reason": decision.reason} if decision.reason else None
     if decision.missing:

@@ -322,6 +322,7 @@ def test_a_transfer_registration_supersedes_the_earlier_certificate_and_names_th
     first_no = text(first_xml, "g:CertificateNo")
 
     transfer = s.submit_ok(client, s.transfer(first_no), bank)
+    s.confirm_transfer(client, transfer, s.other_bank(pki))
     s.approve(client, transfer, reviewer)
 
     transfer_xml = download(client, transfer, "xml", bank_auth)

@@ -24,7 +24,7 @@ from gateway.timezone import LOCAL_TZ
 from tests.conftest import make_settings, seed, start_runtime
 from tests.support import factories, scenarios as s
 from tests.support.callbacks import CallbackReceiver
-from tests.support.register import add_mortgage
+from tests.support.register import add_mortgage, add_unit
 from tests.support.tamper import runtime, runtime_from_template, seeded_database  # noqa: F401 (fixtures)
 
 
@@ -149,10 +149,11 @@ def test_a_priority_change_reorders_the_in_force_mortgages(client, runtime, bank
 
 # --- transfer --------------------------------------------------------------------------------------------------------
 
-def test_a_transfer_makes_the_transferee_the_mortgagee(client, runtime, bank, reviewer):
+def test_a_transfer_makes_the_transferee_the_mortgagee(client, runtime, pki, bank, reviewer):
     with transaction(runtime.sessions) as session:
         add_mortgage(session, certificate_no=s.EXISTING_NO)
     number = s.submit_ok(client, s.transfer(s.EXISTING_NO), bank)
+    s.confirm_transfer(client, number, s.other_bank(pki))
 
     s.approve(client, number, reviewer)
 
@@ -404,10 +405,11 @@ def test_an_application_received_between_two_linked_ones_is_entered_after_their_
 
 
 def test_a_discharge_cannot_be_approved_ahead_of_an_earlier_transfer_of_the_same_mortgage(
-        client, runtime, bank, reviewer):
+        client, runtime, pki, bank, reviewer):
     with transaction(runtime.sessions) as session:
         add_mortgage(session, certificate_no=s.EXISTING_NO)
     transfer = s.submit_ok(client, s.transfer(s.EXISTING_NO), bank)
+    s.confirm_transfer(client, transfer, s.other_bank(pki))
     release = s.submit_ok(client, s.discharge(s.EXISTING_NO), bank)
     assert s.statuses(runtime, release) == ["QUEUED"], "an earlier application is pending: not automatic"
     s.claim(client, release, reviewer)
@@ -461,3 +463,16 @@ def test_approvals_racing_in_reverse_order_of_receipt_give_priorities_in_order_o
     assert [(m.application_no, m.priority) for m in s.in_force(racing_runtime)] == [
         (number, position) for position, number in enumerate(numbers, start=1)]
     assert sorted(serials([m.certificate_no for m in s.in_force(racing_runtime)])) == list(range(1, RACERS + 1))
+
+
+def test_a_linked_application_on_another_unit_cannot_join_the_group(client, runtime, bank, other):
+    s.submit_ok(client, s.linked(s.first(), GROUP, 1), bank)
+    with transaction(runtime.sessions) as session:
+        add_unit(session, OTHER_UNIT_FOR_GROUP)
+    response = s.submit(client, s.linked(s.first(mortgagee=s.OTHER_BANK, unit_code=OTHER_UNIT_FOR_GROUP),
+                                         GROUP, 2), other)
+    assert response.status_code == 422, response.text
+    assert "link.unit_mismatch" in [f["code"] for f in response.json()["findings"]]
+
+
+OTHER_UNIT_FOR_GROUP = "640221001001GB00012F00010002"

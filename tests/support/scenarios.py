@@ -288,6 +288,17 @@ def submit_ok(client: TestClient, app: CanonicalApplication, bank: Bank) -> str:
     return receipt(response).findtext("g:ApplicationNo", namespaces=NS)
 
 
+def confirm_transfer(client: TestClient, number: str, transferee: Bank):
+    """The transferee joins the transfer: it reads the receipt and confirms that exact request."""
+    receipt_response = client.get(f"/v1/applications/{number}/documents/receipt", auth=transferee.auth)
+    assert receipt_response.status_code == 200, receipt_response.text
+    sha256 = etree.fromstring(receipt_response.content).findtext("g:RequestSha256", namespaces=NS)
+    response = client.post(f"/v1/applications/{number}/transferee-confirmation",
+                           json={"request_sha256": sha256}, auth=transferee.auth)
+    assert response.status_code == 200, response.text
+    return response
+
+
 def receipt(response_or_bytes) -> etree._Element:
     """The signed receipt of an HTTP response, or of ``IntakeOutcome.receipt`` bytes."""
     data = response_or_bytes if isinstance(response_or_bytes, bytes) else response_or_bytes.content
