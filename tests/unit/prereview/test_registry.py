@@ -12,7 +12,8 @@ from gateway.prereview.triage import run_prereview
 from tests.unit.prereview import factories as f
 from tests.unit.prereview.factories import T
 
-INTAKE_ONLY = {"link.size_mismatch", "link.position_taken", "link.group_rejected", "prereview.rule_failed"}
+INTAKE_ONLY = {"link.size_mismatch", "link.position_taken", "link.group_rejected", "link.unit_mismatch",
+               "prereview.rule_failed"}
 
 
 @pytest.mark.parametrize("registration_type", list(T))
