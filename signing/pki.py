@@ -113,20 +113,9 @@ def issue_intermediate_ca(
     not_after: datetime,
 ) -> x509.Certificate:
     """Issue an intermediate CA certificate (``CA:TRUE, pathlen:0``) under ``ca_cert``."""
-    return (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name=common_name, organization=organization))
-        .issuer_name(ca_cert.subject)
-        .public_key(public_key)
-        .serial_number(_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_CA_KEY_USAGE, critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(_authority_key_identifier(ca_cert), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    return _issue(ca_key=ca_key, ca_cert=ca_cert, name=_name(common_name=common_name, organization=organization),
+                  public_key=public_key, not_before=not_before, not_after=not_after,
+                  constraints=x509.BasicConstraints(ca=True, path_length=0), key_usage=_CA_KEY_USAGE)
 
 
 def issue_certificate(
@@ -140,16 +129,22 @@ def issue_certificate(
     not_after: datetime,
 ) -> x509.Certificate:
     """Issue a signer (end-entity) certificate for ``public_key``, signed by the CA."""
+    return _issue(ca_key=ca_key, ca_cert=ca_cert, name=_name(common_name=common_name, organization=organization),
+                  public_key=public_key, not_before=not_before, not_after=not_after,
+                  constraints=x509.BasicConstraints(ca=False, path_length=None), key_usage=_SIGNER_KEY_USAGE)
+
+
+def _issue(*, ca_key, ca_cert, name, public_key, not_before, not_after, constraints, key_usage) -> x509.Certificate:
     return (
         x509.CertificateBuilder()
-        .subject_name(_name(common_name=common_name, organization=organization))
+        .subject_name(name)
         .issuer_name(ca_cert.subject)
         .public_key(public_key)
         .serial_number(_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_SIGNER_KEY_USAGE, critical=True)
+        .add_extension(constraints, critical=True)
+        .add_extension(key_usage, critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(_authority_key_identifier(ca_cert), critical=False)
         .sign(ca_key, hashes.SHA256())
