@@ -29,6 +29,12 @@ class InvalidRequest(GatewayError):
     title = "The request is not acceptable"
 
 
+class BodyTimeout(GatewayError):
+    code = "request.body_timeout"
+    title = "The request body did not arrive in time"
+    kind = "timeout"
+
+
 class RequestTooLarge(GatewayError):
     code = "xml.too_large"
     title = "The request body is over the size limit"

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.keys import GatewaySigner, load_gateway_signer, load_trust_store
-from gateway.persistence.db import make_engine, make_session_factory
+from gateway.persistence.db import make_engine, make_read_session_factory, make_session_factory
 from gateway.settings import Settings, TaskMode
 from gateway.tasks import registry
 from gateway.tasks.dispatch import CeleryRunner, InProcessRunner, OutboxDispatcher
@@ -24,6 +24,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     signer: GatewaySigner
     dispatcher: OutboxDispatcher = field(init=False)
+    read_sessions: sessionmaker[Session] = field(init=False)
     _sweeper: threading.Thread | None = field(default=None, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _tokens: object = field(default=None, init=False)
@@ -34,6 +35,7 @@ class Runtime:
         registry.load_all()
         engine = make_engine(settings.effective_database_url)
         runtime = cls(settings, engine, make_session_factory(engine), load_gateway_signer(settings))
+        runtime.read_sessions = make_read_session_factory(engine)
         if settings.task_mode == TaskMode.CELERY:
             runner = CeleryRunner(runtime)
         else:
@@ -75,7 +77,7 @@ class Runtime:
 
     def close(self) -> None:
         self._stop.set()
-        self.dispatcher.runner.close()
+        self.dispatcher.close()
         self.engine.dispose()
 
 

@@ -211,6 +211,44 @@ def verify_request(
     )
 
 
+@dataclass(frozen=True)
+class AnnouncedSignature:
+    """What a request's signature fields announce, before its body is read or anything verified."""
+
+    key_id: str
+    created: datetime
+
+
+def announced_signature(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    *,
+    max_age_seconds: int = 300,
+    now: datetime | None = None,
+) -> AnnouncedSignature:
+    """Check the header-only conditions of a signature: present, one, a key id, ``created`` fresh.
+
+    For refusing a request before reading a large body; it proves nothing by itself —
+    :func:`verify_request` must still run on the whole request.
+
+    :raises HttpSignatureMissing: no Signature or Signature-Input field.
+    :raises HttpSignatureInvalid: malformed, no key id, or ``created`` outside the window.
+    """
+    fields = _FieldLines(_pairs(headers))
+    if "signature" not in fields or "signature-input" not in fields:
+        raise HttpSignatureMissing("request has no Signature and Signature-Input fields")
+    moment = _as_utc(now) if now is not None else datetime.now(timezone.utc)
+    _, params = _single_signature_input(fields)
+    key_id = params.get("keyid")
+    if not isinstance(key_id, str):
+        raise HttpSignatureInvalid('signature has no "keyid" parameter')
+    created = datetime.fromtimestamp(params["created"], tz=timezone.utc)
+    if created > moment + MAX_FUTURE_SKEW:
+        raise HttpSignatureInvalid('HTTP signature does not verify: signature "created" is in the future')
+    if created < moment - timedelta(seconds=max_age_seconds):
+        raise HttpSignatureInvalid(f"HTTP signature does not verify: signature is older than {max_age_seconds} seconds")
+    return AnnouncedSignature(key_id, created)
+
+
 class _PolicyVerifier(HTTPMessageVerifier):
     """The library's verifier, with our clock (``now``) and our freshness window."""
 

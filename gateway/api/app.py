@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.api import problems
+from gateway.api.bodies import BufferedBodies
 from gateway.runtime import Runtime
 from gateway.settings import Settings, get_settings
 
@@ -27,6 +28,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     async def lifespan(app: FastAPI):
         if app.state.runtime is None:
             app.state.runtime = Runtime.from_settings(settings or get_settings())
+        _size_thread_pool(app.state.runtime)
         app.state.runtime.start_sweeper()
         yield
         if owned:
@@ -40,12 +42,22 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.add_middleware(BufferedBodies, runtime=lambda: app.state.runtime)
     problems.install(app)
     for router in (institutions, certificates, catalogue, review, supervision, staff, operations, web):
         app.include_router(router)
 
+    # Answered on the event loop itself, never queued behind the thread pool: it shows whether
+    # the loop is responsive, which is what a load balancer needs to know.
     @app.get("/healthz", tags=["public"])
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def _size_thread_pool(runtime: Runtime) -> None:
+    """Blocking work (database, signatures) runs on AnyIO's thread pool; size it from settings."""
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = runtime.settings.api_threads

@@ -1,4 +1,9 @@
-"""Request dependencies: the runtime, a database session, and who is calling."""
+"""Request dependencies: the runtime, a database session, and who is calling.
+
+No dependency here blocks the event loop: they are plain functions, which FastAPI runs on its
+thread pool. Bodies have already been read whole by :mod:`gateway.api.bodies` before any of them
+runs, so no unit of work is open while the client is still sending.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,32 +13,22 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from gateway.errors import Forbidden, NotAuthenticated, RequestTooLarge
-from gateway.persistence.db import transaction
+from gateway.persistence.db import read_only, transaction
 from gateway.persistence.models import Institution, StaffUser
 from gateway.persistence.types import utcnow
 from gateway.runtime import Runtime
 from gateway.staff.service import Role
 from gateway.institutions.auth import authenticate_institution
 
+READING_METHODS = frozenset({"GET", "HEAD"})
 
-async def read_limited_body(request: Request, limit: int, *, code: str = "xml.too_large") -> bytes:
-    """The request body, refusing early once it passes ``limit`` bytes (read once, then cached)."""
-    cached = getattr(request.state, "body", None)
-    if cached is not None:
-        if len(cached) > limit:
-            raise RequestTooLarge(f"the body is over the limit of {limit} bytes", code=code)
-        return cached
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise RequestTooLarge(f"the body is {declared} bytes; the limit is {limit}", code=code)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestTooLarge(f"the body is over the limit of {limit} bytes", code=code)
-        chunks.append(chunk)
-    request.state.body = b"".join(chunks)
-    return request.state.body
+
+def request_body(request: Request, limit: int, *, code: str = "xml.too_large") -> bytes:
+    """The request body, read whole by the body middleware before the endpoint ran."""
+    body = request.scope.get("state", {}).get("body", b"")
+    if len(body) > limit:
+        raise RequestTooLarge(f"the body is over the limit of {limit} bytes", code=code)
+    return body
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -43,20 +38,32 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_db(runtime: RuntimeDep) -> Iterator[Session]:
-    """One transaction per request: committed when the endpoint returns, rolled back on error."""
+def get_db(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+    """One unit of work per request: a read-only one for GET and HEAD (no write lock), else a
+    transaction committed when the endpoint returns and rolled back on error."""
+    if request.method in READING_METHODS:
+        with read_only(runtime.read_sessions) as session:
+            yield session
+        return
+    with transaction(runtime.sessions) as session:
+        yield session
+
+
+def get_write_db(runtime: RuntimeDep) -> Iterator[Session]:
+    """A writing transaction whatever the method (a GET that records something)."""
     with transaction(runtime.sessions) as session:
         yield session
 
 
 # Committed when the endpoint returns, before the response is sent: a client's next request sees it.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+WriteDbSession = Annotated[Session, Depends(get_write_db, scope="function")]
 
 
-async def signed_institution(request: Request, runtime: RuntimeDep, session: DbSession) -> Institution:
+def signed_institution(request: Request, runtime: RuntimeDep, session: DbSession) -> Institution:
     """The institution whose registered key signed this HTTP request (RFC 9421)."""
-    # Only material uploads carry a body large enough to matter here.
-    body = await read_limited_body(request, runtime.settings.max_material_bytes, code="material.too_large")
+    body = request_body(request, runtime.settings.max_material_bytes, code="material.too_large")
+    request.state.body = body
     return authenticate_institution(
         session,
         method=request.method,

@@ -18,6 +18,7 @@ STATUS_BY_KIND = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "timeout": 408,
     "too_large": 413,
     "unavailable": 503,
 }

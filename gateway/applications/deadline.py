@@ -67,8 +67,10 @@ def refresh_deadline(session: Session, settings: Settings, application: Applicat
     application.due_date = deadline.due
     if deadline.provisional and not application.deadline_provisional:
         # Operators must load the official schedule for these years (gateway calendar load).
+        # At intake the number is allocated after the deadline is set: name the row id then.
+        name = application.application_no if not application.application_no.startswith("~") else f"id {application.id}"
         log.warning("application %s has a provisional deadline: calendar years %s are not known yet",
-                    application.application_no, ",".join(map(str, deadline.unknown_years)))
+                    name, ",".join(map(str, deadline.unknown_years)))
     application.deadline_provisional = deadline.provisional
 
 

@@ -7,9 +7,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
-from gateway.api.deps import DbSession, RuntimeDep, SignedInstitution, read_limited_body
+from gateway.api.deps import DbSession, RuntimeDep, SignedInstitution, request_body
 from gateway.api.problems import responses
 from gateway.applications.intake import dry_run, submit_application
 from gateway.applications.transfers import confirm, is_transferee
@@ -35,9 +34,9 @@ XML = "application/xml"
     },
     openapi_extra={"requestBody": {"required": True, "content": {XML: {"schema": {"type": "string"}}}}},
 )
-async def submit(request: Request, runtime: RuntimeDep) -> Response:
-    body = await read_limited_body(request, runtime.settings.max_request_bytes)
-    outcome = await run_in_threadpool(submit_application, runtime, body)
+def submit(request: Request, runtime: RuntimeDep) -> Response:
+    body = request_body(request, runtime.settings.max_request_bytes)
+    outcome = submit_application(runtime, body)
     return Response(
         outcome.receipt,
         status_code=202 if outcome.created else 200,
@@ -182,11 +181,11 @@ class MaterialStored(BaseModel):
     responses={200: {"description": "Already uploaded"}, **responses(401, 413, 422)},
     openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
 )
-async def upload_material(
+def upload_material(
     sha256: str, request: Request, institution: SignedInstitution, runtime: RuntimeDep, session: DbSession
 ) -> Response:
     """Upload a material under the SHA-256 of its bytes (HTTP-signed, Content-Digest covered)."""
-    body = await read_limited_body(request, runtime.settings.max_material_bytes, code="material.too_large")
+    body = request_body(request, runtime.settings.max_material_bytes, code="material.too_large")
     material, created = store_material(
         session, institution_id=institution.id, sha256=sha256, content=body,
         media_type=request.headers.get("content-type", "application/octet-stream"),
@@ -229,9 +228,9 @@ class DryRunResult(BaseModel):
     responses=responses(403, 413, 422),
     openapi_extra={"requestBody": {"required": True, "content": {XML: {"schema": {"type": "string"}}}}},
 )
-async def dry_run_application(request: Request, runtime: RuntimeDep) -> DryRunResult:
-    body = await read_limited_body(request, runtime.settings.max_request_bytes)
-    _, assessment = await run_in_threadpool(dry_run, runtime, body)
+def dry_run_application(request: Request, runtime: RuntimeDep) -> DryRunResult:
+    body = request_body(request, runtime.settings.max_request_bytes)
+    _, assessment = dry_run(runtime, body)
     return DryRunResult(
         outcome=assessment.outcome.value,
         findings=[DryRunFinding(**f) for f in assessment.findings_json()],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,7 +40,7 @@ from gateway.errors import (
 )
 from gateway.institutions.service import current_certificate, find_by_code
 from gateway.persistence.counters import next_value
-from gateway.persistence.db import transaction
+from gateway.persistence.db import read_only, transaction
 from gateway.persistence.models import Application, ApplicationMaterial, Material, SignedDocument
 from gateway.persistence.types import utcnow
 from gateway.runtime import Runtime
@@ -103,45 +104,74 @@ class Channel:
 def submit_application(
     runtime: Runtime, body: bytes, *, now: datetime | None = None, channel: Channel = Channel()
 ) -> IntakeOutcome:
-    """Accept a signed application request, or refuse it with a coded error and store nothing."""
+    """Accept a signed application request, or refuse it with a coded error and store nothing.
+
+    Three steps, each as short as it can be: the signature and schema checks touch no database;
+    the checks that only read (institution, exact retry, time window, materials and their
+    hashes) run in a read-only unit of work, which on SQLite waits for no writer; only the
+    pre-review, the inserts and the receipt run in the writing transaction, and the gapless
+    application number is taken last, so its counter row stays locked only while the receipt
+    is signed and the transaction commits.
+    """
     now = now or utcnow()
     verified, application = read_signed_request(runtime, body, now=now)
     request_sha256 = hashlib.sha256(body).hexdigest()
+    with read_only(runtime.read_sessions) as session:
+        institution = _institution_for(session, verified, application)
+        existing = _existing(session, institution.id, application.request_id)
+        if existing is not None:
+            return _replay(session, existing, request_sha256)
+        _check_window(application.created_at, now, runtime.settings.created_at_window_seconds)
+        material_ids = [m.id for m in _referenced_materials(session, institution.id, application)]
     try:
         with transaction(runtime.sessions) as session:
-            return _accept(runtime, session, body, request_sha256, verified, application, now, channel)
+            existing = _existing(session, institution.id, application.request_id)
+            if existing is not None:  # the same request, accepted a moment ago
+                return _replay(session, existing, request_sha256)
+            return _accept(runtime, session, _Accepted(body, request_sha256, verified, application,
+                                                       institution.id, institution.code, material_ids), now, channel)
     except IntegrityError:
         # A concurrent submission of the same request id won the race: answer as a retry.
-        with transaction(runtime.sessions) as session:
-            institution = find_by_code(session, application.mortgagee.code)
+        with read_only(runtime.read_sessions) as session:
             existing = _existing(session, institution.id, application.request_id)
             if existing is None:
                 raise
             return _replay(session, existing, request_sha256)
 
 
-def _accept(runtime, session, body, request_sha256, verified, application, now, channel=Channel()) -> IntakeOutcome:
-    institution = _institution_for(session, verified, application)
-    existing = _existing(session, institution.id, application.request_id)
-    if existing is not None:
-        return _replay(session, existing, request_sha256)
-    _check_window(application.created_at, now, runtime.settings.created_at_window_seconds)
-    materials = _referenced_materials(session, institution.id, application)
+@dataclass(frozen=True)
+class _Accepted:
+    """What the checks outside the writing transaction established."""
+
+    body: bytes
+    request_sha256: str
+    verified: VerifiedDocument
+    application: CanonicalApplication
+    institution_id: int
+    institution_code: str
+    material_ids: list[int]
+
+
+def _accept(runtime: Runtime, session: Session, accepted: _Accepted, now: datetime, channel: Channel) -> IntakeOutcome:
+    application = accepted.application
     assessment = assess(session, runtime.settings, application, now=now)
     refuse_if_needed(assessment)
-    record = _new_application(runtime, session, institution, application, verified, request_sha256, now, assessment)
+    record = _new_application(runtime, session, accepted, now, assessment)
     record.channel, record.submitted_by = channel.name, channel.submitted_by
-    for position, (ref, material) in enumerate(zip(application.materials, materials, strict=True)):
-        session.add(ApplicationMaterial(
-            application_id=record.id, material_id=material.id, position=position,
-            type_code=ref.type_code, file_name=ref.file_name,
-        ))
-    store_document(session, record, "request", body)
-    submitter = Actor.staff(channel.submitted_by) if channel.submitted_by else Actor.institution(institution.code)
+    session.add_all(
+        ApplicationMaterial(application_id=record.id, material_id=material_id, position=position,
+                            type_code=ref.type_code, file_name=ref.file_name)
+        for position, (ref, material_id) in enumerate(zip(application.materials, accepted.material_ids, strict=True))
+    )
+    store_document(session, record, "request", accepted.body)
+    submitter = (Actor.staff(channel.submitted_by) if channel.submitted_by
+                 else Actor.institution(accepted.institution_code))
     record_event(session, record, Action.SUBMIT, None, submitter, at=now,
-                 note={"channel": channel.name, "institution": institution.code} if channel.submitted_by else None)
+                 note={"channel": channel.name, "institution": accepted.institution_code}
+                 if channel.submitted_by else None)
     open_first_step(session, record, at=now)
     _set_deadline(session, runtime.settings, record, assessment, at=now)
+    record.application_no = _allocate_application_no(runtime, session, now)
     receipt = runtime.signer.sign(documents.build_receipt(_receipt_facts(record, assessment), issued_at=now))
     store_document(session, record, "receipt", receipt)
     if assessment.outcome == Outcome.AUTO_APPROVE:
@@ -149,6 +179,13 @@ def _accept(runtime, session, body, request_sha256, verified, application, now, 
                    note={"reason": "符合自动审核规则"})
         register_when_ready(session, runtime, record, at=now)
     return IntakeOutcome(record.application_no, receipt, created=True)
+
+
+def _allocate_application_no(runtime: Runtime, session: Session, now: datetime) -> str:
+    """The next gapless number of the day; a rollback gives it back with everything else."""
+    local_day = now.astimezone(LOCAL_TZ).date()
+    serial = next_value(session, f"application:{local_day.isoformat()}")
+    return f"{runtime.settings.area_code}{local_day:%Y%m%d}{serial:06d}"
 
 
 def _institution_for(session: Session, verified: VerifiedDocument, application: CanonicalApplication):
@@ -184,12 +221,11 @@ def dry_run(runtime: Runtime, body: bytes, *, now: datetime | None = None) -> tu
     """Exactly the intake checks, without storing anything (the window is checked too)."""
     now = now or utcnow()
     verified, application = read_signed_request(runtime, body, now=now)
-    with transaction(runtime.sessions) as session:
+    with read_only(runtime.read_sessions) as session:
         institution = _institution_for(session, verified, application)
         _check_window(application.created_at, now, runtime.settings.created_at_window_seconds)
         _referenced_materials(session, institution.id, application)
         assessment = assess(session, runtime.settings, application, now=now)
-        session.rollback()
     return application, assessment
 
 
@@ -240,22 +276,22 @@ def _referenced_materials(session: Session, institution_id: int, application: Ca
     return found
 
 
-def _new_application(runtime, session, institution, application, verified, request_sha256, now, assessment) -> Application:
-    local_day = now.astimezone(LOCAL_TZ).date()
-    serial = next_value(session, f"application:{local_day.isoformat()}")
+def _new_application(runtime, session, accepted: _Accepted, now, assessment) -> Application:
+    application = accepted.application
     record = Application(
-        application_no=f"{runtime.settings.area_code}{local_day:%Y%m%d}{serial:06d}",
-        institution_id=institution.id,
+        # A placeholder, unique and never committed: the real number is allocated last.
+        application_no=f"~{uuid.uuid4().hex[:24]}",
+        institution_id=accepted.institution_id,
         request_id=application.request_id,
         registration_type=application.registration_type.value,
         status=next_status(None, Action.SUBMIT).value,
         unit_code=application.unit_code,
-        request_sha256=request_sha256,
+        request_sha256=accepted.request_sha256,
         canonical=to_json(application),
-        signature=_signature_facts(verified),
+        signature=_signature_facts(accepted.verified),
         request_created_at=application.created_at,
         received_at=now,
-        due_date=local_day,  # set by the deadline clock right after
+        due_date=now.astimezone(LOCAL_TZ).date(),  # set by the deadline clock right after
         triage=assessment.outcome.value if assessment.outcome != Outcome.REFUSED else "SIMPLE",
         findings=assessment.findings_json(),
         fee_amount=assessment.fee.amount if assessment.fee else None,

@@ -1,17 +1,57 @@
 """Authenticating an institution's HTTP request by its registered key (RFC 9421 signatures)."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.errors import NotAuthenticated
-from gateway.institutions.service import current_certificate
-from gateway.persistence.models import Institution
+from gateway.persistence.models import Institution, InstitutionCertificate
 from signing.errors import SigningError, UnknownKey
-from signing.httpsig import verify_request
+from signing.httpsig import announced_signature, verify_request
 from signing.trust import TrustStore, load_pem_certificates
+
+# A certificate's chain check is repeated at least this often, and never past its notAfter.
+VALIDATION_TTL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class _CheckedKey:
+    pem: str
+    trust: TrustStore
+    public_key: object
+    not_before: datetime
+    good_until: datetime
+
+
+class _KeyCache:
+    """Parsed, chain-checked public keys by fingerprint; revocation is still read per request."""
+
+    def __init__(self, size: int = 1024):
+        self._entries: dict[str, _CheckedKey] = {}
+        self._size = size
+        self._lock = threading.Lock()
+
+    def public_key(self, record: InstitutionCertificate, trust: TrustStore, now: datetime):
+        entry = self._entries.get(record.fingerprint)
+        if entry and entry.pem == record.pem and entry.trust is trust and entry.not_before <= now < entry.good_until:
+            return entry.public_key
+        certificate = load_pem_certificates(record.pem.encode())[0]
+        trust.validate(certificate, at=now)  # raises: expired, not yet valid, untrusted
+        entry = _CheckedKey(record.pem, trust, certificate.public_key(), certificate.not_valid_before_utc,
+                            min(certificate.not_valid_after_utc, now + VALIDATION_TTL))
+        with self._lock:
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+            self._entries[record.fingerprint] = entry
+        return entry.public_key
+
+
+KEYS = _KeyCache()
 
 
 def authenticate_institution(
@@ -28,18 +68,17 @@ def authenticate_institution(
     """The institution owning the key that signed the request; keyid is the cert's SHA-256.
 
     The certificate must be registered, unrevoked, valid now and chain to a trust anchor —
-    the same conditions as for a signed document.
+    the same conditions as for a signed document. The registration and revocation are read
+    on every request; only the parsing and chain check of the certificate are cached.
     """
     owners: dict[str, Institution] = {}
 
     def resolve_key(key_id: str):
-        record = current_certificate(session, key_id)
-        if record is None:
+        found = _current_with_owner(session, key_id)
+        if found is None:
             raise UnknownKey("no current registered certificate has this key id")
-        certificate = load_pem_certificates(record.pem.encode())[0]
-        trust.validate(certificate, at=now)
-        owners[key_id] = record.institution
-        return certificate.public_key()
+        record, owners[key_id] = found
+        return KEYS.public_key(record, trust, now)
 
     try:
         verified = verify_request(
@@ -49,3 +88,25 @@ def authenticate_institution(
     except SigningError as exc:
         raise NotAuthenticated(str(exc), code=exc.code) from None
     return owners[verified.key_id]
+
+
+def precheck_signature_headers(
+    session: Session, *, headers: Mapping[str, str] | Iterable[tuple[str, str]], max_age_seconds: int, now: datetime
+) -> None:
+    """Refuse, before a large body is read, a request whose signature cannot possibly pass:
+    no signature, a stale or future ``created``, or a key id no current certificate has."""
+    try:
+        announced = announced_signature(headers, max_age_seconds=max_age_seconds, now=now)
+    except SigningError as exc:
+        raise NotAuthenticated(str(exc), code=exc.code) from None
+    if _current_with_owner(session, announced.key_id) is None:
+        raise NotAuthenticated("no current registered certificate has this key id", code=UnknownKey.code)
+
+
+def _current_with_owner(session: Session, fingerprint: str) -> tuple[InstitutionCertificate, Institution] | None:
+    row = session.execute(
+        select(InstitutionCertificate, Institution)
+        .join(Institution, Institution.id == InstitutionCertificate.institution_id)
+        .where(InstitutionCertificate.fingerprint == fingerprint, InstitutionCertificate.revoked_at.is_(None))
+    ).first()
+    return (row[0], row[1]) if row else None

@@ -12,8 +12,8 @@ from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from gateway.api.deps import RuntimeDep
-from gateway.persistence.db import transaction
+from gateway.api.deps import READING_METHODS, RuntimeDep
+from gateway.persistence.db import read_only, transaction
 from gateway.persistence.models import StaffUser
 from gateway.persistence.types import utcnow
 from gateway.runtime import Runtime
@@ -30,7 +30,13 @@ HOME = {Role.CLERK: "/clerk/applications", Role.REVIEWER: "/review/queue",
 
 
 def web_db(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
-    """One transaction per request, committed before the response is sent (so a redirect sees it)."""
+    """One unit of work per request: read-only for GET and HEAD (no write lock); otherwise a
+    transaction committed before the response is sent (so a redirect sees it)."""
+    if request.method in READING_METHODS:
+        with read_only(runtime.read_sessions) as session:
+            request.state.web_db = session
+            yield session
+        return
     with transaction(runtime.sessions) as session:
         request.state.web_db = session
         yield session

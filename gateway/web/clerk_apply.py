@@ -7,7 +7,6 @@ from urllib.parse import unquote
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from bank_adapters.errors import AdapterError
 from gateway.api.deps import RuntimeDep
@@ -104,29 +103,23 @@ def _file_name(header: str | None) -> str:
     return name[:200] or "材料.pdf"
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+def _read_limited(request: Request, limit: int) -> bytes:
+    """The body (already read whole by the body middleware, which refuses one over the limit)."""
+    content = request.scope.get("state", {}).get("body", b"")
+    if len(content) > limit:
         raise WebError(413, "文件过大", f"单个文件不能超过 {limit // 1_048_576} MB。")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise WebError(413, "文件过大", f"单个文件不能超过 {limit // 1_048_576} MB。")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return content
 
 
 @router.post("/clerk/materials")
-async def upload_material(request: Request, runtime: RuntimeDep, db: WebDb, clerk: Clerk) -> JSONResponse:
+def upload_material(request: Request, runtime: RuntimeDep, db: WebDb, clerk: Clerk) -> JSONResponse:
     """One material file, as the raw request body; answered with the SHA-256 it is known by."""
-    content = await _read_limited(request, runtime.settings.max_material_bytes)
+    content = _read_limited(request, runtime.settings.max_material_bytes)
     if not content:
         raise WebError(422, "文件为空", "所选文件没有内容。")
     if clerk_service.media_type_of(content) is None:
         raise WebError(415, "文件类型不支持", "只接受 PDF、JPG 和 PNG 格式的扫描件。")
-    material = await run_in_threadpool(clerk_service.store_upload, db, runtime, institution_id=clerk.institution_id,
-                                       content=content)
+    material = clerk_service.store_upload(db, runtime, institution_id=clerk.institution_id, content=content)
     return JSONResponse({"sha256": material.sha256, "size": material.size, "media_type": material.media_type,
                          "file_name": _file_name(request.headers.get("x-file-name"))}, status_code=201)
 
