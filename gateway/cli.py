@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="API processes (PostgreSQL mode only; the embedded mode runs one)")
     serve.set_defaults(handler=_serve)
 
     worker = commands.add_parser("worker", help="run a Celery worker (celery task mode)")
@@ -100,19 +102,31 @@ def _runtime():
     return Runtime.from_settings(get_settings())
 
 
-def _serve(args) -> None:
+def _serve(args) -> int | None:
     import uvicorn
 
     from gateway.api.app import create_app
 
-    settings = get_settings()
     from gateway.persistence.db import make_engine
     from gateway.persistence.migrate import upgrade
+    from gateway.settings import TaskMode
 
+    settings = get_settings()
+    host, port = args.host or settings.host, args.port or settings.port
+    if args.workers > 1:
+        if settings.is_sqlite or settings.task_mode != TaskMode.CELERY:
+            print("error [serve.workers_need_postgresql]: --workers needs PostgreSQL and celery mode; the "
+                  "embedded mode keeps its task runner, sweeper and SQLite writer lock in one process",
+                  file=sys.stderr)
+            return 1
+        # Each process builds its own runtime (engine, pool, signer) in the app's lifespan.
+        uvicorn.run("gateway.api.app:create_app", factory=True, host=host, port=port, workers=args.workers,
+                    log_level="info")
+        return
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(make_engine(settings.effective_database_url))
-    uvicorn.run(create_app(settings=settings), host=args.host or settings.host, port=args.port or settings.port)
+    uvicorn.run(create_app(settings=settings), host=host, port=port)
 
 
 def _worker(args) -> None:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     )
     task_mode: TaskMode = Field(TaskMode.INPROCESS, description="inprocess or celery.")
     broker_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker (celery mode).")
+    task_queue: str = Field(
+        "gateway", description="Broker queue tasks are sent to and workers take them from (celery mode)."
+    )
 
     signing_key_path: Path | None = Field(None, description="PEM private key the gateway signs with.")
     signing_cert_path: Path | None = Field(None, description="PEM certificate matching the key.")
@@ -54,6 +57,9 @@ class Settings(BaseSettings):
     created_at_window_seconds: int = Field(600, description="Allowed |CreatedAt - now| in seconds.")
     max_request_bytes: int = Field(1_048_576, description="Largest accepted application XML.")
     max_material_bytes: int = Field(20 * 1_048_576, description="Largest accepted material file.")
+    body_idle_timeout_seconds: float = Field(
+        10.0, description="A request body that stalls this long (no bytes) is refused with 408.")
+    body_timeout_seconds: float = Field(120.0, description="A request body must arrive whole within this time.")
     http_signature_max_age_seconds: int = Field(300, description="Oldest accepted HTTP signature.")
 
     area_code: str = Field("640221", description="County area code, prefixes application numbers.")
@@ -81,6 +87,10 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(5.0, description="How often due work is re-driven.")
 
     public_base_url: str = Field("http://127.0.0.1:8000", description="URL printed and linked.")
+    api_threads: int = Field(
+        16, description="Threads per API process for blocking work (database, signatures); requests beyond wait.")
+    loop_lag_warn_ms: float = Field(
+        200.0, description="Log a warning when the API's event loop wakes this much later than asked.")
     host: str = Field("127.0.0.1", description="Address `gateway serve` binds.")
     port: int = Field(8000, description="Port `gateway serve` binds.")
 

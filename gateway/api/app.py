@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from gateway.api import problems
 from gateway.api.bodies import BufferedBodies
+from gateway.api.loop_lag import LoopLagProbe
 from gateway.runtime import Runtime
 from gateway.settings import Settings, get_settings
 
@@ -30,7 +31,10 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
             app.state.runtime = Runtime.from_settings(settings or get_settings())
         _size_thread_pool(app.state.runtime)
         app.state.runtime.start_sweeper()
+        probe = LoopLagProbe(warn_after_ms=app.state.runtime.settings.loop_lag_warn_ms)
+        probe.start()
         yield
+        await probe.stop()
         if owned:
             app.state.runtime.close()
 
