@@ -1,6 +1,8 @@
 """The running gateway: settings, database, keys, trust store and task runner, built once."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ class Runtime:
     _sweeper: threading.Thread | None = field(default=None, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _tokens: object = field(default=None, init=False)
+    _gate: tuple | None = field(default=None, init=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, worker: bool = False) -> Runtime:
@@ -54,6 +57,21 @@ class Runtime:
         if self._tokens is None:
             self._tokens = load_token_service(self.settings)
         return self._tokens
+
+    def write_gate(self):
+        """Embedded mode: an asyncio lock a request holds while it writes (a no-op on PostgreSQL).
+
+        On SQLite one transaction writes at a time, and a request's transaction may begin on one
+        thread-pool thread and commit on another. Were writing requests to wait for the writer
+        on pool threads, they could fill the pool while the writer waits for a thread to commit
+        on: a freeze. Waiting here, on the event loop, costs no thread.
+        """
+        if not self.settings.is_sqlite:
+            return contextlib.nullcontext()
+        loop = asyncio.get_running_loop()
+        if self._gate is None or self._gate[0] is not loop:
+            self._gate = (loop, asyncio.Lock())
+        return self._gate[1]
 
     def start_sweeper(self) -> None:
         """Embedded mode: run the periodic re-drives on a thread (Celery beat does it otherwise)."""

@@ -49,6 +49,12 @@ def get_db(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
+def get_read_db(runtime: RuntimeDep) -> Iterator[Session]:
+    """A read-only unit of work whatever the method (a POST that only checks something)."""
+    with read_only(runtime.read_sessions) as session:
+        yield session
+
+
 def get_write_db(runtime: RuntimeDep) -> Iterator[Session]:
     """A writing transaction whatever the method (a GET that records something)."""
     with transaction(runtime.sessions) as session:
@@ -58,6 +64,7 @@ def get_write_db(runtime: RuntimeDep) -> Iterator[Session]:
 # Committed when the endpoint returns, before the response is sent: a client's next request sees it.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 WriteDbSession = Annotated[Session, Depends(get_write_db, scope="function")]
+ReadDbSession = Annotated[Session, Depends(get_read_db, scope="function")]
 
 
 def signed_institution(request: Request, runtime: RuntimeDep, session: DbSession) -> Institution:

@@ -101,46 +101,8 @@ class Channel:
     submitted_by: str | None = None  # the clerk, for web submissions
 
 
-def submit_application(
-    runtime: Runtime, body: bytes, *, now: datetime | None = None, channel: Channel = Channel()
-) -> IntakeOutcome:
-    """Accept a signed application request, or refuse it with a coded error and store nothing.
-
-    Three steps, each as short as it can be: the signature and schema checks touch no database;
-    the checks that only read (institution, exact retry, time window, materials and their
-    hashes) run in a read-only unit of work, which on SQLite waits for no writer; only the
-    pre-review, the inserts and the receipt run in the writing transaction, and the gapless
-    application number is taken last, so its counter row stays locked only while the receipt
-    is signed and the transaction commits.
-    """
-    now = now or utcnow()
-    verified, application = read_signed_request(runtime, body, now=now)
-    request_sha256 = hashlib.sha256(body).hexdigest()
-    with read_only(runtime.read_sessions) as session:
-        institution = _institution_for(session, verified, application)
-        existing = _existing(session, institution.id, application.request_id)
-        if existing is not None:
-            return _replay(session, existing, request_sha256)
-        _check_window(application.created_at, now, runtime.settings.created_at_window_seconds)
-        material_ids = [m.id for m in _referenced_materials(session, institution.id, application)]
-    try:
-        with transaction(runtime.sessions) as session:
-            existing = _existing(session, institution.id, application.request_id)
-            if existing is not None:  # the same request, accepted a moment ago
-                return _replay(session, existing, request_sha256)
-            return _accept(runtime, session, _Accepted(body, request_sha256, verified, application,
-                                                       institution.id, institution.code, material_ids), now, channel)
-    except IntegrityError:
-        # A concurrent submission of the same request id won the race: answer as a retry.
-        with read_only(runtime.read_sessions) as session:
-            existing = _existing(session, institution.id, application.request_id)
-            if existing is None:
-                raise
-            return _replay(session, existing, request_sha256)
-
-
 @dataclass(frozen=True)
-class _Accepted:
+class CheckedSubmission:
     """What the checks outside the writing transaction established."""
 
     body: bytes
@@ -152,7 +114,61 @@ class _Accepted:
     material_ids: list[int]
 
 
-def _accept(runtime: Runtime, session: Session, accepted: _Accepted, now: datetime, channel: Channel) -> IntakeOutcome:
+def submit_application(
+    runtime: Runtime, body: bytes, *, now: datetime | None = None, channel: Channel = Channel()
+) -> IntakeOutcome:
+    """Accept a signed application request, or refuse it with a coded error and store nothing.
+
+    Two steps, each as short as it can be (the HTTP endpoint runs them separately, so that on
+    SQLite only the second waits for the database's writer): :func:`check_submission` touches no
+    database for the signature and schema checks and only reads for the rest;
+    :func:`accept_submission` runs the pre-review, the inserts and the receipt in the writing
+    transaction, and takes the gapless application number last.
+    """
+    now = now or utcnow()
+    checked = check_submission(runtime, body, now=now)
+    if isinstance(checked, IntakeOutcome):
+        return checked
+    return accept_submission(runtime, checked, now=now, channel=channel)
+
+
+def check_submission(runtime: Runtime, body: bytes, *, now: datetime) -> CheckedSubmission | IntakeOutcome:
+    """Every check that does not write: signature and schema (no database), then, in a read-only
+    unit of work, the institution, the exact retry (answered here), the time window, the
+    materials and their hashes."""
+    verified, application = read_signed_request(runtime, body, now=now)
+    request_sha256 = hashlib.sha256(body).hexdigest()
+    with read_only(runtime.read_sessions) as session:
+        institution = _institution_for(session, verified, application)
+        existing = _existing(session, institution.id, application.request_id)
+        if existing is not None:
+            return _replay(session, existing, request_sha256)
+        _check_window(application.created_at, now, runtime.settings.created_at_window_seconds)
+        material_ids = [m.id for m in _referenced_materials(session, institution.id, application)]
+    return CheckedSubmission(body, request_sha256, verified, application, institution.id, institution.code, material_ids)
+
+
+def accept_submission(runtime: Runtime, checked: CheckedSubmission, *, now: datetime | None = None,
+                      channel: Channel = Channel()) -> IntakeOutcome:
+    """The writing transaction of an intake; the number's counter row stays locked only while
+    the receipt is signed and the transaction commits. ``now`` (default: now) is the time of receipt."""
+    now = now or utcnow()
+    try:
+        with transaction(runtime.sessions) as session:
+            existing = _existing(session, checked.institution_id, checked.application.request_id)
+            if existing is not None:  # the same request, accepted a moment ago
+                return _replay(session, existing, checked.request_sha256)
+            return _accept(runtime, session, checked, now, channel)
+    except IntegrityError:
+        # A concurrent submission of the same request id won the race: answer as a retry.
+        with read_only(runtime.read_sessions) as session:
+            existing = _existing(session, checked.institution_id, checked.application.request_id)
+            if existing is None:
+                raise
+            return _replay(session, existing, checked.request_sha256)
+
+
+def _accept(runtime: Runtime, session: Session, accepted: CheckedSubmission, now: datetime, channel: Channel) -> IntakeOutcome:
     application = accepted.application
     assessment = assess(session, runtime.settings, application, now=now)
     refuse_if_needed(assessment)
@@ -276,7 +292,7 @@ def _referenced_materials(session: Session, institution_id: int, application: Ca
     return found
 
 
-def _new_application(runtime, session, accepted: _Accepted, now, assessment) -> Application:
+def _new_application(runtime, session, accepted: CheckedSubmission, now, assessment) -> Application:
     application = accepted.application
     record = Application(
         # A placeholder, unique and never committed: the real number is allocated last.

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from gateway.api.deps import Admin, DbSession, RuntimeDep, SignedInstitution, request_body
+from gateway.api.deps import Admin, DbSession, ReadDbSession, RuntimeDep, SignedInstitution, request_body
 from gateway.api.problems import responses
 from gateway.applications.endpoints import _own_application
 from gateway.certificates import postal, service, verification
@@ -129,7 +129,7 @@ def verify_json(code: str, session: DbSession) -> dict:
 
 @router.post("/v1/verify/{code}/pdf", tags=["public"], responses=responses(404, 413, 422),
              openapi_extra={"requestBody": {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
-def verify_pdf_json(code: str, request: Request, runtime: RuntimeDep, session: DbSession) -> dict:
+def verify_pdf_json(code: str, request: Request, runtime: RuntimeDep, session: ReadDbSession) -> dict:
     """Check an uploaded PDF: the authority's seal intact, and the bytes the register recorded."""
     data = request_body(request, MAX_UPLOAD, code="certificate.upload_too_large")
     certificate = verification.find_by_code(session, code)
@@ -161,7 +161,7 @@ def verify_page(code: str, request: Request, session: DbSession) -> HTMLResponse
 
 
 @router.post("/verify/{code}", response_class=HTMLResponse, tags=["public"], include_in_schema=False)
-def verify_upload(code: str, request: Request, file: UploadFile, runtime: RuntimeDep, session: DbSession):
+def verify_upload(code: str, request: Request, file: UploadFile, runtime: RuntimeDep, session: ReadDbSession):
     data = file.file.read(MAX_UPLOAD + 1)
     try:
         certificate = verification.find_by_code(session, code)

@@ -55,8 +55,11 @@ def add_user(
     return user
 
 
-def authenticate(session: Session, *, username: str, password: str) -> StaffUser:
-    """The active user with these credentials; one error for every kind of failure."""
+def authenticate(session: Session, *, username: str, password: str, rehash: bool = True) -> StaffUser:
+    """The active user with these credentials; one error for every kind of failure.
+
+    With ``rehash`` an outdated hash is replaced in the session; without, see :func:`needs_rehash`.
+    """
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -64,9 +67,18 @@ def authenticate(session: Session, *, username: str, password: str) -> StaffUser
         raise NotAuthenticated("wrong username or password", code="auth.bad_credentials") from None
     if user is None or not user.active:
         raise NotAuthenticated("wrong username or password", code="auth.bad_credentials")
-    if _hasher.check_needs_rehash(user.password_hash):
+    if rehash and needs_rehash(user):
         user.password_hash = _hasher.hash(password)
     return user
+
+
+def needs_rehash(user: StaffUser) -> bool:
+    return _hasher.check_needs_rehash(user.password_hash)
+
+
+def rehash_password(session: Session, user_id: int, password: str) -> None:
+    """Store the password again under the current hashing parameters."""
+    session.get(StaffUser, user_id).password_hash = _hasher.hash(password)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ clear answer (408 or 4xx), holds no lock while it dawdles, and leaves nothing ha
 Against a real `gateway serve` on the embedded default, whose write lock is the one to hold."""
 from __future__ import annotations
 
+import re
 import socket
 import time
 import uuid
@@ -43,8 +44,13 @@ def send_head(base_url: str, head: str) -> socket.socket:
 
 
 def read_answer(sock: socket.socket) -> tuple[int, bytes]:
+    """The status and the whole answer (head and the body its Content-Length announces)."""
     answer = b""
-    while b"\r\n\r\n" not in answer:
+    while True:
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = re.search(rb"content-length: (\d+)", head, re.IGNORECASE)
+        if _ and length and len(body) >= int(length.group(1)):
+            break
         chunk = sock.recv(65536)
         if not chunk:
             break
