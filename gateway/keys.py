@@ -1,7 +1,8 @@
 """The gateway's own signing key and the trust anchors, loaded from the paths in settings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from lxml import etree
 
 from gateway.errors import ConfigurationError
 from gateway.settings import Settings
+from signing.pades import PdfSealer
 from signing.pki import load_private_key_pem
 from signing.trust import TrustStore, certificate_fingerprint, load_pem_certificates
 from signing.xmldsig import sign_enveloped
@@ -68,24 +70,52 @@ def _trust_store_from(path: Path, _mtime_ns: int) -> TrustStore:
 
 @dataclass(frozen=True)
 class SealSigner:
-    """The registration authority's electronic seal: signs certificates (PDF and XML twin)."""
+    """The registration authority's electronic seal: signs certificates (PDF and XML twin).
+
+    Built once per key file version (see :func:`load_seal`); its PDF sealer keeps the loaded key
+    and pyHanko's prepared signer, so sealing a certificate costs little more than the signature.
+    """
 
     key: object
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...] = ()
+    pdf_sealer: PdfSealer = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pdf_sealer", PdfSealer(key=self.key, certificate=self.certificate, chain=self.chain))
 
     def sign_xml(self, root: etree._Element) -> bytes:
         return sign_enveloped(root, key=self.key, certificate=self.certificate, chain=self.chain)
 
+    def seal_pdf(self, pdf: bytes, *, location: str | None, timestamp_url: str | None,
+                 signed_at: datetime | None) -> bytes:
+        """The PAdES seal on ``pdf`` (see :meth:`signing.pades.PdfSealer.sign`)."""
+        return self.pdf_sealer.sign(pdf, location=location, timestamp_url=timestamp_url, signed_at=signed_at)
+
 
 def load_seal(settings: Settings) -> SealSigner:
-    """The seal from settings; without one configured, data_dir/keys/seal-*.pem, else the gateway key."""
+    """The seal from settings; without one configured, data_dir/keys/seal-*.pem, else the gateway key.
+
+    Loaded once per process and key file version: a key or certificate file replaced by the
+    operator (new modification time, size or inode) is read again on the next certificate.
+    """
     keys = settings.data_dir / "keys"
     key_path = settings.seal_key_path or keys / "seal-key.pem"
     cert_path = settings.seal_cert_path or keys / "seal-cert.pem"
     if not key_path.exists() or not cert_path.exists():
-        signer = load_gateway_signer(settings)
-        return SealSigner(signer.key, signer.certificate, signer.chain)
+        key_path, cert_path, _ = key_paths(settings)
+        if not key_path.exists() or not cert_path.exists():
+            load_gateway_signer(settings)  # raises the configuration error that names the missing files
+    return _seal_from(key_path, _file_version(key_path), cert_path, _file_version(cert_path))
+
+
+def _file_version(path: Path) -> tuple[int, int, int]:
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size, status.st_ino
+
+
+@lru_cache(maxsize=4)
+def _seal_from(key_path: Path, _key_version: tuple, cert_path: Path, _cert_version: tuple) -> SealSigner:
     certificates = load_pem_certificates(cert_path.read_bytes())
     return SealSigner(load_private_key_pem(key_path.read_bytes()), certificates[0], tuple(certificates[1:]))
 

@@ -11,8 +11,10 @@ certificate fetching, no OCSP or CRL requests (revocation is soft-fail: none is 
 the demo PKI). The signer certificate must allow ``digitalSignature`` or ``nonRepudiation``,
 the same rule as :mod:`signing.trust`; pyHanko alone would insist on ``nonRepudiation``.
 
-pyHanko's synchronous API runs its own event loop, so these functions move to a worker thread
-when called from inside a running loop (an ``async def`` endpoint) instead of failing.
+A :class:`PdfSealer` prepares one key for many documents (see there why that matters);
+:func:`sign_pdf` is the one-off form. pyHanko's synchronous API runs its own event loop, so
+signing and verifying move to a worker thread when called from inside a running loop (an
+``async def`` endpoint) instead of failing.
 """
 
 from __future__ import annotations
@@ -25,23 +27,29 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TypeVar
 
-from asn1crypto import keys as asn1_keys
+from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
+from pyhanko.sign.attributes import CMSAttributeProvider, SignedAttributeProviderSpec
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko.sign.validation import KeyUsageConstraints, validate_pdf_signature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from .errors import SigningError
 from .pki import PrivateKey
@@ -53,6 +61,7 @@ _SIGNER_KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_rep
 _PDF_HEADER_WINDOW = 1024  # the PDF header may be preceded by up to 1 KiB of junk (ISO 32000-1, annex H)
 
 T = TypeVar("T")
+SEAL_REASON = "不动产登记电子印章"
 
 _TRUST_PROBLEMS = {
     AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND: "the signer certificate does not chain to a trust anchor",
@@ -110,7 +119,7 @@ def sign_pdf(
     certificate: x509.Certificate,
     chain: Sequence[x509.Certificate] = (),
     field_name: str = "Seal",
-    reason: str = "不动产登记电子印章",
+    reason: str = SEAL_REASON,
     location: str | None = None,
     timestamp_url: str | None = None,
     signed_at: datetime | None = None,
@@ -120,39 +129,135 @@ def sign_pdf(
     ``chain`` are the intermediates (and optionally the root) embedded for verifiers.
     ``signed_at`` (timezone-aware) is the signing time written in the signature dictionary;
     now when omitted. With ``timestamp_url`` the signature carries an RFC 3161 timestamp.
+    To sign many documents with one key, keep a :class:`PdfSealer` instead.
 
     :raises PdfUnreadable: ``pdf`` cannot be parsed or already forbids changes.
     :raises TimestampUnavailable: the time-stamping authority failed.
     """
-    if signed_at is not None and signed_at.utcoffset() is None:
-        raise ValueError("signed_at must be timezone-aware")
-    if certificate.public_key() != key.public_key():
-        raise ValueError("the key does not belong to the certificate")
-    try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    except Exception as error:  # pyHanko raises assorted types on malformed input
-        raise PdfUnreadable("the document to sign is not a readable PDF") from error
-    metadata = signers.PdfSignatureMetadata(
-        field_name=field_name,
-        md_algorithm=DIGEST_ALGORITHM,
-        subfilter=SigSeedSubFilter.PADES,
-        reason=reason,
-        location=location,
-    )
-    signer = signers.SimpleSigner(
-        signing_cert=_to_asn1(certificate),
-        signing_key=_private_key_to_asn1(key),
-        cert_registry=SimpleCertificateStore.from_certs([_to_asn1(cert) for cert in chain]),
-    )
-    timestamper = RequestsHTTPTimeStamper(timestamp_url, timeout=TIMESTAMP_TIMEOUT_SECONDS) if timestamp_url else None
-    pdf_signer = _PdfSignerAt(metadata, signer, timestamper=timestamper, signing_time=signed_at)
-    try:
-        output = _outside_event_loop(lambda: pdf_signer.sign_pdf(writer))
-    except TimestampRequestError as error:
-        raise TimestampUnavailable("the time-stamping authority did not issue a timestamp") from error
-    except PyHankoSigningError as error:
-        raise PdfUnreadable(f"the document cannot be signed: {error}") from error
-    return output.getvalue()
+    sealer = PdfSealer(key=key, certificate=certificate, chain=chain)
+    return sealer.sign(pdf, field_name=field_name, reason=reason, location=location,
+                       timestamp_url=timestamp_url, signed_at=signed_at)
+
+
+class PdfSealer:
+    """A key and certificate prepared once to sign many PDFs; safe to share between threads.
+
+    pyHanko's ``SimpleSigner`` re-parses and re-checks the key for each raw signature and signs
+    twice per document (a dry run sizes the space reserved for the signature); asn1crypto
+    re-encodes what is built afresh each time it is written. A sealer keeps the loaded key, the
+    encoded signing-certificate attribute, one timestamp client per URL (it keeps the TSA's
+    sample token used for sizing) and, without a timestamp, the reserved size: pyHanko's own
+    estimate, made once, as it depends only on the key and certificates.
+    """
+
+    def __init__(self, *, key: PrivateKey, certificate: x509.Certificate,
+                 chain: Sequence[x509.Certificate] = ()) -> None:
+        if certificate.public_key() != key.public_key():
+            raise ValueError("the key does not belong to the certificate")
+        self._signer = _LoadedKeySigner(key, certificate, chain)
+        self._timestampers: dict[str, RequestsHTTPTimeStamper] = {}
+        self._reserved_without_timestamp: int | None = None
+
+    def sign(
+        self,
+        pdf: bytes,
+        *,
+        field_name: str = "Seal",
+        reason: str = SEAL_REASON,
+        location: str | None = None,
+        timestamp_url: str | None = None,
+        signed_at: datetime | None = None,
+    ) -> bytes:
+        """Sign ``pdf`` as :func:`sign_pdf` does, with this sealer's key and certificate."""
+        if signed_at is not None and signed_at.utcoffset() is None:
+            raise ValueError("signed_at must be timezone-aware")
+        try:
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        except Exception as error:  # pyHanko raises assorted types on malformed input
+            raise PdfUnreadable("the document to sign is not a readable PDF") from error
+        metadata = signers.PdfSignatureMetadata(
+            field_name=field_name,
+            md_algorithm=DIGEST_ALGORITHM,
+            subfilter=SigSeedSubFilter.PADES,
+            reason=reason,
+            location=location,
+        )
+        timestamper = self._timestamper(timestamp_url)
+        pdf_signer = _PdfSignerAt(metadata, self._signer, timestamper=timestamper, signing_time=signed_at)
+        try:
+            output = _outside_event_loop(lambda: pdf_signer.sign_pdf(
+                writer, bytes_reserved=None if timestamper else self._reserved_size()))
+        except TimestampRequestError as error:
+            raise TimestampUnavailable("the time-stamping authority did not issue a timestamp") from error
+        except PyHankoSigningError as error:
+            # A token larger than the kept sample (the TSA changed) must not fail every later try.
+            self._timestampers.pop(timestamp_url or "", None)
+            raise PdfUnreadable(f"the document cannot be signed: {error}") from error
+        return output.getvalue()
+
+    def _timestamper(self, url: str | None) -> RequestsHTTPTimeStamper | None:
+        if url is None:
+            return None
+        if url not in self._timestampers:
+            self._timestampers[url] = RequestsHTTPTimeStamper(url, timeout=TIMESTAMP_TIMEOUT_SECONDS)
+        return self._timestampers[url]
+
+    def _reserved_size(self) -> int:
+        """pyHanko's own estimate: a dry-run signature container, hex-encoded, plus half again."""
+        if self._reserved_without_timestamp is None:
+            empty_digest = hashes.Hash(get_pyca_cryptography_hash(DIGEST_ALGORITHM)).finalize()
+            container = _outside_event_loop(lambda: asyncio.run(self._signer.async_sign(
+                empty_digest, DIGEST_ALGORITHM, dry_run=True, use_pades=True,
+                signed_attr_settings=PdfCMSSignedAttributes())))
+            hex_length = len(container.dump()) * 2
+            self._reserved_without_timestamp = hex_length + 2 * (hex_length // 4)
+        return self._reserved_without_timestamp
+
+
+class _LoadedKeySigner(signers.Signer):
+    """A pyHanko signer over an already loaded key (``SimpleSigner`` re-parses its key per signature)."""
+
+    def __init__(self, key: PrivateKey, certificate: x509.Certificate, chain: Sequence[x509.Certificate]) -> None:
+        super().__init__(
+            signing_cert=_to_asn1(certificate),
+            cert_registry=SimpleCertificateStore.from_certs([_to_asn1(cert) for cert in chain]),
+        )
+        self._key = key
+        self.signed_attr_prov_spec = _SigningCertificateAttribute(self.signing_cert)
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+        # A dry run signs for real too (as SimpleSigner does): the size estimate then matches.
+        hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
+        if isinstance(self._key, rsa.RSAPrivateKey):
+            return self._key.sign(data, PKCS1v15(), hash_algorithm)  # pyHanko's default RSA mechanism
+        if isinstance(self._key, ec.EllipticCurvePrivateKey):
+            return self._key.sign(data, ec.ECDSA(hash_algorithm))
+        raise TypeError(f"unsupported seal key type {type(self._key).__name__}")
+
+
+class _SigningCertificateAttribute(SignedAttributeProviderSpec):
+    """The one signed attribute a PAdES signature adds (ESS signing-certificate-v2), encoded once.
+
+    The same as pyHanko's CAdES spec for PAdES (which puts no signing time in the CMS, and no
+    CAdES attributes are requested here); a copy is parsed from DER for each signature, so
+    nothing built is shared between threads and asn1crypto never re-encodes it.
+    """
+
+    def __init__(self, certificate: asn1_x509.Certificate) -> None:
+        self._der = simple_cms_attribute("signing_certificate_v2", as_signing_certificate_v2(certificate)).dump()
+
+    def signed_attr_providers(self, data_digest: bytes, digest_algorithm: str):
+        yield _EncodedAttribute(self._der)
+
+
+class _EncodedAttribute(CMSAttributeProvider):
+    attribute_type = "signing_certificate_v2"
+
+    def __init__(self, der: bytes) -> None:
+        self._der = der
+
+    async def get_attribute(self, dry_run: bool = False) -> cms.CMSAttribute:
+        return cms.CMSAttribute.load(self._der)
 
 
 class _PdfSignerAt(signers.PdfSigner):
@@ -292,10 +397,3 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def _to_asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
-
-
-def _private_key_to_asn1(key: PrivateKey) -> asn1_keys.PrivateKeyInfo:
-    der = key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return asn1_keys.PrivateKeyInfo.load(der)

@@ -41,14 +41,15 @@ class BodyRule:
 
 RULES = (
     BodyRule(frozenset({"PUT"}), re.compile(r"^/v1/materials/[^/]+$"),
-             lambda r: r.settings.max_material_bytes, "material.too_large"),
+             lambda r: r.settings.max_material_bytes, code="material.too_large"),
     BodyRule(frozenset({"POST"}), re.compile(r"^/clerk/materials$"),
-             lambda r: r.settings.max_material_bytes, "material.too_large"),
+             lambda r: r.settings.max_material_bytes, code="material.too_large"),
     BodyRule(frozenset({"POST"}), re.compile(r"^/v1/applications(/dry-run)?$"),
-             lambda r: r.settings.max_request_bytes, "xml.too_large"),
+             lambda r: r.settings.max_request_bytes, code="xml.too_large"),
     BodyRule(frozenset({"POST"}), re.compile(r"^(/v1)?/verify/[^/]+(/pdf)?$"),
-             lambda r: VERIFY_UPLOAD_LIMIT + 64 * 1024, "certificate.upload_too_large"),
+             lambda r: VERIFY_UPLOAD_LIMIT + 64 * 1024, code="certificate.upload_too_large"),
 )
+OTHER_BODIES = BodyRule(frozenset(), re.compile(""), lambda r: DEFAULT_LIMIT, code="request.too_large")
 
 
 def body_limit(runtime: Runtime, method: str, path: str) -> tuple[int, str]:
@@ -56,7 +57,7 @@ def body_limit(runtime: Runtime, method: str, path: str) -> tuple[int, str]:
     for rule in RULES:
         if method in rule.methods and rule.path.match(path):
             return rule.limit(runtime), rule.code
-    return DEFAULT_LIMIT, "request.too_large"
+    return OTHER_BODIES.limit(runtime), OTHER_BODIES.code
 
 
 class _Disconnected(Exception):

@@ -77,6 +77,19 @@ def certificate_font() -> str:
     return FONT_NAME
 
 
+class _Paragraph(Paragraph):
+    """A paragraph that breaks its lines once per width: a table wraps each cell again to measure
+    and to draw it, and CJK line breaking is most of the layout's cost. The result depends only
+    on the width (reportlab ignores the height offered), so reusing it changes no byte."""
+
+    _wrapped: tuple[float, tuple[float, float]] | None = None
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        if self._wrapped is None or self._wrapped[0] != availWidth:
+            self._wrapped = (availWidth, super().wrap(availWidth, availHeight))
+        return self._wrapped[1]
+
+
 def render_certificate_pdf(facts: CertificateFacts) -> bytes:
     """Render the certificate as a one-page A4 PDF; the same facts always give the same bytes."""
     font = certificate_font()
@@ -179,11 +192,11 @@ def _fields_table(facts: CertificateFacts, font: str, *, size: float) -> Table:
     value_style = _paragraph_style(font, size=size, leading=size * 1.55)
     data, heights = [], []
     for label, markup in _field_rows(facts):
-        value = Paragraph(markup, value_style)
+        value = _Paragraph(markup, value_style)
         _, value_height = value.wrap(VALUE_WIDTH - 2 * CELL_PADDING, PAGE_HEIGHT)
         minimum = _ROW_MIN_HEIGHTS.get(label, 30.0) * scale
         heights.append(max(minimum, value_height + 2 * CELL_PADDING))
-        data.append([Paragraph(escape(label), label_style), value])
+        data.append([_Paragraph(escape(label), label_style), value])
     table = Table(data, colWidths=[LABEL_WIDTH, VALUE_WIDTH], rowHeights=heights)
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), font, size),  # else the table selects Helvetica, a non-embedded font
@@ -200,10 +213,20 @@ def _fields_table(facts: CertificateFacts, font: str, *, size: float) -> Table:
     return table
 
 
+@functools.cache
 def _statement(font: str) -> Paragraph:
-    statement = Paragraph(STATEMENT, _paragraph_style(font, size=10.5, leading=17.0, firstLineIndent=21))
+    """The fixed statement, laid out once per process (it is drawn under the render lock)."""
+    statement = _Paragraph(STATEMENT, _paragraph_style(font, size=10.5, leading=17.0, firstLineIndent=21))
     statement.wrap(CONTENT_WIDTH, PAGE_HEIGHT)
     return statement
+
+
+@functools.cache
+def _footnote(font: str) -> Paragraph:
+    """The fixed footnote, laid out once per process (it is drawn under the render lock)."""
+    note = _Paragraph(FOOTNOTE, _paragraph_style(font, size=8.5, leading=13.0, textColor=MUTED))
+    note.wrap(CONTENT_WIDTH, PAGE_HEIGHT)
+    return note
 
 
 
@@ -279,7 +302,7 @@ def _dark_runs(modules: tuple[bool, ...]) -> list[tuple[int, int]]:
 
 
 def _draw_footnote(pdf: Canvas, font: str) -> None:
-    note = Paragraph(FOOTNOTE, _paragraph_style(font, size=8.5, leading=13.0, textColor=MUTED))
+    note = _footnote(font)
     _, height = note.wrap(CONTENT_WIDTH, PAGE_HEIGHT)
     pdf.setStrokeColor(RULE)
     pdf.setLineWidth(0.4)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,7 +21,6 @@ from gateway.persistence.models import Application
 from gateway.register.models import RegisteredMortgage, RegistrationEntry
 from gateway.register.repository import find_unit
 from gateway.settings import Settings
-from signing.pades import sign_pdf
 
 RIGHT_OR_MATTER = {
     "GENERAL": "抵押权",
@@ -74,21 +74,41 @@ def certificate_facts(session: Session, settings: Settings, entry: RegistrationE
     )
 
 
-def issue_certificate(session: Session, settings: Settings, entry: RegistrationEntry, *, at: datetime) -> IssuedCertificate:
-    """Render, seal and store the certificate of ``entry``; an existing one is returned unchanged."""
+@dataclass(frozen=True)
+class SealedCertificate:
+    """A certificate rendered and sealed (PDF and XML twin) but not yet stored."""
+
+    facts: CertificateFacts
+    pdf: bytes
+    xml: bytes
+
+
+def seal_certificate(session: Session, settings: Settings, entry: RegistrationEntry, *,
+                     at: datetime) -> SealedCertificate:
+    """Render and seal the certificate of ``entry``, signed at ``at``; only reads the register.
+
+    This is most of a certificate's cost, so the task runs it before its write transaction.
+    """
+    seal = load_seal(settings)
+    facts = certificate_facts(session, settings, entry, new_verification_code(session))
+    pdf = seal.seal_pdf(render_certificate_pdf(facts), location=settings.authority_name,
+                        timestamp_url=settings.timestamp_url, signed_at=at)
+    xml = seal.sign_xml(build_certificate_xml(facts, pdf_sha256=hashlib.sha256(pdf).hexdigest()))
+    return SealedCertificate(facts, pdf, xml)
+
+
+def store_certificate(session: Session, entry: RegistrationEntry, sealed: SealedCertificate, *,
+                      at: datetime) -> IssuedCertificate:
+    """Store ``sealed`` as the certificate of ``entry`` and supersede earlier ones; an existing
+    certificate of ``entry`` is returned unchanged (``sealed`` is then dropped)."""
     existing = session.scalar(select(IssuedCertificate).where(IssuedCertificate.registration_entry_id == entry.id))
     if existing is not None:
         return existing
-    seal = load_seal(settings)
-    facts = certificate_facts(session, settings, entry, new_verification_code(session))
-    pdf = sign_pdf(render_certificate_pdf(facts), key=seal.key, certificate=seal.certificate, chain=seal.chain,
-                   location=settings.authority_name, timestamp_url=settings.timestamp_url, signed_at=at)
-    pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    xml = seal.sign_xml(build_certificate_xml(facts, pdf_sha256=pdf_sha256))
     certificate = IssuedCertificate(
         registration_entry_id=entry.id, application_id=entry.application_id, certificate_no=entry.certificate_no,
-        verification_code=facts.verification_code, pdf=pdf, xml=xml, pdf_sha256=pdf_sha256,
-        xml_sha256=hashlib.sha256(xml).hexdigest(), status="IN_FORCE", generated_at=at,
+        verification_code=sealed.facts.verification_code, pdf=sealed.pdf, xml=sealed.xml,
+        pdf_sha256=hashlib.sha256(sealed.pdf).hexdigest(), xml_sha256=hashlib.sha256(sealed.xml).hexdigest(),
+        status="IN_FORCE", generated_at=at,
     )
     _apply_later_registration(certificate, entry)
     session.add(certificate)

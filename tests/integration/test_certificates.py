@@ -8,6 +8,7 @@ that change the register or rerun the task get a gateway of their own.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from bank_adapters import ChangeField, ChangeItem
 from gateway.api.app import create_app
 from gateway.certificates.models import IssuedCertificate
+from gateway.keys import SealSigner
 from gateway.persistence.db import transaction
 from gateway.persistence.models import Application, SignedDocument
 from gateway.register.models import RegistrationEntry
@@ -226,6 +229,32 @@ def test_a_registered_application_has_no_certificate_until_the_background_task_h
     assert held == [[entry_of(runtime, number).id]]
 
     registry.run(runtime, "certificates.generate", held[0])
+    assert download(client, number, "pdf", bank_auth).startswith(b"%PDF-")
+
+
+def test_other_units_of_work_can_write_while_a_certificate_is_sealed(
+        client, runtime, pki, bank_auth, reviewer, monkeypatch):
+    held = hold_certificate_tasks(runtime, monkeypatch)
+    number = submit_new(client, pki, bank_auth)
+    approve(client, number, reviewer)
+    written_while_sealing: list[bool] = []
+
+    def write_elsewhere() -> None:
+        with transaction(runtime.sessions) as session:
+            session.execute(sql("UPDATE counters SET value = value WHERE name = 'none'"))
+
+    def seal_while_another_unit_of_work_writes(self, pdf: bytes, **options) -> bytes:
+        writer = threading.Thread(target=write_elsewhere)
+        writer.start()
+        writer.join(timeout=5)  # the embedded database's write lock would keep it waiting 30 s
+        written_while_sealing.append(not writer.is_alive())
+        return seal_pdf(self, pdf, **options)
+
+    seal_pdf = SealSigner.seal_pdf
+    monkeypatch.setattr(SealSigner, "seal_pdf", seal_while_another_unit_of_work_writes)
+    registry.run(runtime, "certificates.generate", held[0])
+
+    assert written_while_sealing == [True]
     assert download(client, number, "pdf", bank_auth).startswith(b"%PDF-")
 
 

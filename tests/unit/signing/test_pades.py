@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import socket
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -27,11 +29,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 from reportlab.pdfgen.canvas import Canvas
 
 from signing import pki
-from signing.pades import PdfUnreadable, TimestampUnavailable, sign_pdf, verify_pdf
+from signing.pades import PdfSealer, PdfUnreadable, TimestampUnavailable, sign_pdf, verify_pdf
 from signing.trust import certificate_fingerprint
 from tests.unit.certificates.tools import (
     PDFSIG_DIGEST_MISMATCH,
@@ -205,6 +210,46 @@ def test_verify_pdf_works_inside_a_running_event_loop(signed, root_ca):
         return verify_pdf(signed, trust_anchors=[root_ca.certificate])
 
     assert asyncio.run(verify_in_endpoint()).valid
+
+
+# --- a sealer prepared once, signing many documents ---------------------------------------------
+
+def _reserved_hex_digits(pdf: bytes) -> int:
+    return len(re.search(rb"/Contents <([0-9A-Fa-f]+)>", pdf).group(1))
+
+
+def test_a_sealer_reserves_the_space_pyhankos_own_signer_reserves(document, seal, root_ca):
+    metadata = signers.PdfSignatureMetadata(field_name="Seal", md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES)
+    stock = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(document)), metadata, signer=signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(seal.certificate.public_bytes(serialization.Encoding.DER)),
+        signing_key=asn1_keys.PrivateKeyInfo.load(seal.key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+        cert_registry=SimpleCertificateStore()))
+
+    sealed = PdfSealer(key=seal.key, certificate=seal.certificate).sign(document)
+
+    assert _reserved_hex_digits(sealed) == _reserved_hex_digits(stock.getvalue())
+
+
+def test_a_sealer_shared_by_threads_signs_documents_that_all_verify(document, rsa_signer, ec_signer, root_ca):
+    for signer in (rsa_signer, ec_signer):
+        sealer = PdfSealer(key=signer.key, certificate=signer.certificate)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            sealed = list(pool.map(lambda _: sealer.sign(document, signed_at=SIGNED_AT), range(8)))
+
+        reports = [verify_pdf(pdf, trust_anchors=[root_ca.certificate]) for pdf in sealed]
+        assert all(report.valid for report in reports), [report.problem for report in reports]
+        assert {report.signer_fingerprint for report in reports} == {certificate_fingerprint(signer.certificate)}
+
+
+def test_a_sealer_timestamps_every_document_it_signs(document, seal, tsa, root_ca):
+    url, stamped_at = tsa
+    sealer = PdfSealer(key=seal.key, certificate=seal.certificate)
+
+    reports = [verify_pdf(sealer.sign(document, timestamp_url=url), trust_anchors=[root_ca.certificate])
+               for _ in range(3)]
+
+    assert [(r.valid, r.timestamped, r.signed_at) for r in reports] == [(True, True, stamped_at)] * 3
 
 
 # --- pdfsig, the independent verifier ----------------------------------------------------------
