@@ -29,7 +29,9 @@ system-deps:
 services:
 	@sh .ci/ensure-services
 
-bench: install
+## make bench: throughput and latency against ceilings measured in the same run (bench/README.md);
+## BENCH_QUICK=1 for a smoke run of a few minutes. Writes bench/results/<timestamp>/report.{md,json}.
+bench: install services
 	$(BIN)/python -m bench.run
 
 clean:
