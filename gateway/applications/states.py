@@ -57,6 +57,9 @@ TRANSITIONS: dict[tuple[Status | None, Action], Status] = {
 }
 
 FINAL = frozenset({Status.REGISTERED, Status.REJECTED})
+# The reviewers' queue: waiting for a reviewer or held by one. The queue query and the partial
+# index that serves it (ix_applications_open_queue) both use this tuple, in this order.
+QUEUE_STATUSES = (Status.QUEUED.value, Status.IN_REVIEW.value)
 # The deadline clock stops in these states (补正, 公告).
 PAUSED = {Status.SUPPLEMENT_REQUESTED: "supplement", Status.ANNOUNCING: "announcement"}
 # The step (全节点效能监督) an application is at while in each non-final state.

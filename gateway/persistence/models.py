@@ -18,9 +18,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from gateway.applications.states import QUEUE_STATUSES
 from gateway.persistence.types import UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
@@ -102,6 +104,11 @@ class Application(Base):
     __table_args__ = (
         UniqueConstraint("institution_id", "request_id"),
         Index("ix_applications_queue", "status", "due_date", "id"),
+        # The reviewers' queue in (due_date, id) order across all its statuses; a partial index
+        # stays small (open applications only) while decided ones pile up.
+        Index("ix_applications_open_queue", "due_date", "id",
+              postgresql_where=column("status").in_(QUEUE_STATUSES),
+              sqlite_where=column("status").in_(QUEUE_STATUSES)),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     application_no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -234,6 +241,16 @@ class OutboxMessage(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
+class TaskLease(Base):
+    """Who is on a piece of background work until when: a running sweep, or a sent task message."""
+
+    __tablename__ = "task_leases"
+    # "sweep:delivery.sweep" (a sweep is running), "certificates.generate:7" (a message is out)
+    name: Mapped[str] = mapped_column(String(96), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(32))
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Delivery(Base):
     """One signed output to POST to an institution's callback URL, with its retry state."""
 
@@ -248,6 +265,8 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An attempt message is outstanding until then (sent, not yet run); the sweep sends no other.
+    queued_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

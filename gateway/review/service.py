@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, bindparam, select, tuple_
+from sqlalchemy.orm import Session, defer, selectinload
 
 from gateway.actors import Actor
 from gateway.applications import documents
@@ -15,14 +15,19 @@ from gateway.applications.lifecycle import transition
 from gateway.applications.transfers import require_confirmation
 from gateway.applications.outcomes import after_rejection, group_members, issue_notice, register_when_ready
 from gateway.applications.deadline import extend_deadline
-from gateway.applications.states import FINAL, Action, Status
+from gateway.applications.states import FINAL, QUEUE_STATUSES, Action, Status
 from gateway.errors import IllegalTransition, InvalidRequest, NotClaimed, NotFound
 from gateway.persistence.db import lock_for_update
 from gateway.persistence.models import Application, SignedDocument, StaffUser
 from gateway.register.service import RegisterConflict, earlier_open_applications
 from gateway.runtime import Runtime
 
-QUEUE_STATUSES = (Status.QUEUED.value, Status.IN_REVIEW.value)
+
+def in_queue() -> ColumnElement[bool]:
+    """``status IN QUEUE_STATUSES``, the statuses written into the SQL as literals: the planner uses
+    the partial index ix_applications_open_queue only if it can see that this condition implies the
+    index's own (with bound parameters PostgreSQL's generic plans, and SQLite, cannot)."""
+    return Application.status.in_(bindparam("queue_statuses", QUEUE_STATUSES, expanding=True, literal_execute=True))
 
 
 def encode_cursor(due_date: date, application_id: int) -> str:
@@ -39,20 +44,35 @@ def decode_cursor(cursor: str) -> tuple[date, int]:
         raise InvalidRequest("the cursor is not valid", code="request.bad_cursor") from None
 
 
-def queue_page(session: Session, *, limit: int, after: str | None) -> tuple[list[Application], str | None]:
-    """Open applications, oldest deadline first; keyset pagination on (due_date, id)."""
-    stmt = select(Application).where(Application.status.in_(QUEUE_STATUSES))
-    if after:
-        due, last_id = decode_cursor(after)
-        stmt = stmt.where(
-            or_(Application.due_date > due, and_(Application.due_date == due, Application.id > last_id))
-        )
+def after_cursor(stmt: Select, after: str | None) -> Select:
+    """Rows after the cursor in (due_date, id) order, as one row-value comparison: an index on
+    (due_date, id) answers it with a single range scan, however deep the page."""
+    if not after:
+        return stmt
+    due, last_id = decode_cursor(after)
+    return stmt.where(tuple_(Application.due_date, Application.id) > (due, last_id))
+
+
+def keyset_page(session: Session, stmt: Select, *, limit: int) -> tuple[list[Application], str | None]:
+    """Up to ``limit`` applications of ``stmt`` in (due_date, id) order, and the next page's cursor."""
     rows = list(session.scalars(stmt.order_by(Application.due_date, Application.id).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].due_date, rows[-1].id)
-    return rows, next_cursor
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].due_date, rows[-1].id)
+
+
+def queue_page(session: Session, *, limit: int, after: str | None) -> tuple[list[Application], str | None]:
+    """Open applications, oldest deadline first; keyset pagination on (due_date, id).
+
+    A queue entry needs the institution but not the application's JSON documents: those are
+    left unloaded (and raise if touched) rather than parsed for every row of every page."""
+    stmt = select(Application).where(in_queue()).options(
+        selectinload(Application.institution),
+        defer(Application.canonical, raiseload=True), defer(Application.signature, raiseload=True),
+        defer(Application.findings, raiseload=True),
+    )
+    return keyset_page(session, after_cursor(stmt, after), limit=limit)
 
 
 def load_for_update(session: Session, application_no: str) -> Application:

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bank_adapters.canonical import RegistrationType
 from gateway.applications.states import FINAL, Status
 from gateway.persistence.models import Application, Institution
-from gateway.review.service import decode_cursor, encode_cursor
+from gateway.review.service import after_cursor, in_queue, keyset_page
 
-REVIEWABLE = (Status.QUEUED.value, Status.IN_REVIEW.value)
 # Open states a reviewer may filter on; by default the queue shows those waiting for a reviewer.
 FILTERABLE = tuple(s.value for s in Status if s not in FINAL)
 
@@ -32,7 +31,8 @@ class QueueFilter:
         )
 
     def where(self, stmt):
-        stmt = stmt.where(Application.status.in_([self.status] if self.status else REVIEWABLE))
+        # By default the reviewers' queue, which its partial index serves; one status, the (status, ...) index.
+        stmt = stmt.where(Application.status == self.status if self.status else in_queue())
         if self.registration_type:
             stmt = stmt.where(Application.registration_type == self.registration_type)
         if self.institution_id is not None:
@@ -43,15 +43,7 @@ class QueueFilter:
 def queue_page(session: Session, filters: QueueFilter, *, after: str | None, limit: int = 50
                ) -> tuple[list[Application], str | None]:
     """One page of the filtered queue, oldest deadline first."""
-    stmt = filters.where(select(Application))
-    if after:
-        due, last_id = decode_cursor(after)
-        stmt = stmt.where(or_(Application.due_date > due, and_(Application.due_date == due, Application.id > last_id)))
-    rows = list(session.scalars(stmt.order_by(Application.due_date, Application.id).limit(limit + 1)))
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].due_date, rows[-1].id)
+    return keyset_page(session, after_cursor(filters.where(select(Application)), after), limit=limit)
 
 
 def queue_count(session: Session, filters: QueueFilter) -> int:
