@@ -125,7 +125,14 @@ def _serve(args) -> int | None:
         return
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        upgrade(make_engine(settings.effective_database_url))
+        engine = make_engine(settings.effective_database_url)
+        upgrade(engine)
+        with engine.connect() as connection:
+            # Planner statistics (bounded work), so the queue's partial index is chosen.
+            connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
+        engine.dispose()
     uvicorn.run(create_app(settings=settings), host=host, port=port)
 
 
@@ -135,7 +142,7 @@ def _worker(args) -> None:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = make_celery(settings)
-    argv = ["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}",
+    argv = ["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}", f"--queues={settings.task_queue}",
             "--without-gossip", "--without-mingle", "--without-heartbeat"]
     if not args.no_beat:
         argv.append("--beat")
