@@ -23,7 +23,7 @@ from .errors import (
 )
 from .httpsig import HttpSignatureAuth, VerifiedHttpRequest, sign_headers, sign_prepared_request, verify_request
 from .trust import TrustStore, certificate_fingerprint, load_pem_certificates
-from .xml_parser import hardened_parser, parse_xml
+from .xml_parser import ParsedXml, hardened_parser, parse_document, parse_xml
 from .xmldsig import VerifiedDocument, sign_enveloped, verify_enveloped
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "HttpSignatureInvalid",
     "HttpSignatureMissing",
     "MalformedXML",
+    "ParsedXml",
     "SignatureInvalid",
     "SignatureMissing",
     "SignatureProfileViolation",
@@ -48,6 +49,7 @@ __all__ = [
     "certificate_fingerprint",
     "hardened_parser",
     "load_pem_certificates",
+    "parse_document",
     "parse_xml",
     "sign_enveloped",
     "sign_headers",

@@ -1,10 +1,11 @@
 """Hardened XML parsing: no DTDs, no entities, no network, bounded size.
 
-Every document that reaches the signature verifier goes through :func:`parse_xml`. Documents from
-banks never need a DOCTYPE, so any DOCTYPE, DTD or entity declaration is refused outright rather
-than parsed with expansion disabled: entity-expansion bombs ("billion laughs") and external
-entities (``file:///etc/passwd``, ``http://...``) are stopped before libxml2 reads the internal
-subset.
+Every document that reaches the signature verifier goes through :func:`parse_xml` (or
+:func:`parse_document`, which keeps the bytes with their tree so that they are parsed only once).
+Documents from banks never need a DOCTYPE, so any DOCTYPE, DTD or entity declaration is refused
+outright rather than parsed with expansion disabled: entity-expansion bombs ("billion laughs") and
+external entities (``file:///etc/passwd``, ``http://...``) are stopped before libxml2 reads the
+internal subset.
 
 The byte-level screen works for every ASCII-compatible encoding (UTF-8, GB18030, GBK, ...).
 Encodings that are not ASCII-compatible (UTF-16, UTF-32) are refused, because a byte screen
@@ -14,6 +15,7 @@ cannot see a ``<!DOCTYPE`` written in them; the interface requires UTF-8 anyway.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -40,6 +42,36 @@ def hardened_parser() -> etree.XMLParser:
         attribute_defaults=False,
         remove_blank_text=False,
     )
+
+
+_SEAL = object()
+
+
+@dataclass(frozen=True)
+class ParsedXml:
+    """Untrusted bytes and the hardened parse of exactly those bytes, made only by :func:`parse_document`.
+
+    Read ``root`` (validate it, look at it) but do not change it: the signature verifier checks
+    the signature's profile on this tree and the signature itself on ``data``.
+    """
+
+    data: bytes
+    root: etree._Element
+    _seal: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._seal is not _SEAL:
+            raise TypeError("a ParsedXml is made by parse_document, from the bytes themselves")
+
+
+def parse_document(data: bytes, *, max_bytes: int) -> ParsedXml:
+    """Parse untrusted bytes once: :func:`parse_xml`'s checks, and the bytes kept with their tree.
+
+    Pass the result to :func:`signing.xmldsig.verify_enveloped` instead of the bytes, after
+    validating ``root``, and the document is not parsed a second time.
+    """
+    data = bytes(data) if isinstance(data, bytearray) else data
+    return ParsedXml(data, parse_xml(data, max_bytes=max_bytes), _SEAL)
 
 
 def parse_xml(data: bytes, *, max_bytes: int) -> etree._Element:

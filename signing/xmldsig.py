@@ -29,9 +29,9 @@ from signxml import SignatureConfiguration, XMLSigner, XMLVerifier
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureConstructionMethod, SignatureMethod
 from signxml.exceptions import InvalidDigest, SignXMLException
 
-from .errors import CertificateMissing, SignatureInvalid, SignatureProfileViolation
+from .errors import CertificateMissing, DocumentTooLarge, SignatureInvalid, SignatureProfileViolation
 from .trust import TrustStore
-from .xml_parser import hardened_parser, parse_xml
+from .xml_parser import ParsedXml, hardened_parser, parse_document, parse_xml
 from .xmldsig_profile import (
     ECDSA_SHA256,
     MIN_RSA_BITS,
@@ -95,18 +95,20 @@ def sign_enveloped(
 
 
 def verify_enveloped(
-    data: bytes,
+    data: bytes | ParsedXml,
     *,
     trust: TrustStore,
     at: datetime,
-    max_bytes: int,
+    max_bytes: int | None = None,
     expected_root: str | None = None,
 ) -> VerifiedDocument:
     """Verify an enveloped signature and return only what it signed.
 
-    ``at`` (timezone-aware) is the time the signer's certificate must be valid at, normally
-    the time of receipt. ``expected_root`` is the Clark-notation tag (``"{ns}Local"``) the
-    signed root must have.
+    ``data`` is the received bytes, or what :func:`parse_document` made of them (then they are
+    not parsed again; ``max_bytes``, checked by ``parse_document``, may be left out). ``at``
+    (timezone-aware) is the time the signer's certificate must be valid at, normally the time
+    of receipt. ``expected_root`` is the Clark-notation tag (``"{ns}Local"``) the signed root
+    must have.
 
     :raises DocumentTooLarge, ForbiddenXML, MalformedXML: refused by :func:`parse_xml`.
     :raises SignatureMissing: no ``ds:Signature``.
@@ -115,7 +117,8 @@ def verify_enveloped(
     :raises CertificateExpired, CertificateNotYetValid, CertificateUntrusted: from ``trust``.
     :raises SignatureInvalid: the signature or digest does not verify.
     """
-    root = parse_xml(data, max_bytes=max_bytes)
+    document = _parsed(data, max_bytes)
+    data, root = document.data, document.root
     signature = find_enveloped_signature(root)
     profile = check_signature_profile(signature)
     signature_method = profile.signature_method
@@ -134,6 +137,16 @@ def verify_enveloped(
         signature_algorithm=signature_method,
         digest_algorithm=profile.digest_method,
     )
+
+
+def _parsed(data: bytes | ParsedXml, max_bytes: int | None) -> ParsedXml:
+    if isinstance(data, ParsedXml):
+        if max_bytes is not None and len(data.data) > max_bytes:
+            raise DocumentTooLarge(f"document is {len(data.data)} bytes; the limit is {max_bytes}")
+        return data
+    if max_bytes is None:
+        raise TypeError("max_bytes is required when verifying bytes")
+    return parse_document(data, max_bytes=max_bytes)
 
 
 def _verify_with_signxml(

@@ -38,7 +38,7 @@ from gateway.errors import (
     StaleRequest,
     UnknownInstitution,
 )
-from gateway.institutions.service import current_certificate, find_by_code
+from gateway.institutions.service import find_signer
 from gateway.persistence.counters import next_value
 from gateway.persistence.db import read_only, transaction
 from gateway.persistence.models import Application, ApplicationMaterial, Material, SignedDocument
@@ -47,7 +47,7 @@ from gateway.runtime import Runtime
 from gateway.timezone import LOCAL_TZ
 from signing.errors import DocumentTooLarge, SigningError
 from signing.trust import certificate_fingerprint
-from signing.xml_parser import parse_xml
+from signing.xml_parser import parse_document
 from signing.xmldsig import VerifiedDocument, verify_enveloped
 
 ADAPTER = XmlApplicationAdapter()
@@ -86,10 +86,10 @@ def read_signed_request(runtime: Runtime, body: bytes, *, now: datetime) -> tupl
     if len(body) > limit:
         raise RequestTooLarge(f"the body is {len(body)} bytes; the limit is {limit}")
     with _refusals():
-        ADAPTER.validate(parse_xml(body, max_bytes=limit))
-        verified = verify_enveloped(
-            body, trust=runtime.trust, at=now, max_bytes=limit, expected_root=ADAPTER.root_tag
-        )
+        document = parse_document(body, max_bytes=limit)  # parsed once, hardened
+        ADAPTER.validate(document.root)
+        verified = verify_enveloped(document, trust=runtime.trust, at=now, expected_root=ADAPTER.root_tag)
+        # The adapter validates again what was signed (signxml's re-parse), never the tree received.
         return verified, ADAPTER.to_canonical(verified.signed_root)
 
 
@@ -206,11 +206,11 @@ def _allocate_application_no(runtime: Runtime, session: Session, now: datetime) 
 
 def _institution_for(session: Session, verified: VerifiedDocument, application: CanonicalApplication):
     """The institution named in the body, which must own the signing certificate."""
-    institution = find_by_code(session, application.mortgagee.code)
+    institution, certificate = find_signer(session, application.mortgagee.code,
+                                           certificate_fingerprint(verified.certificate))
     if institution is None:
         raise UnknownInstitution(extra=_unknown_code_facts(application))
-    certificate = current_certificate(session, certificate_fingerprint(verified.certificate))
-    if certificate is None or certificate.institution_id != institution.id:
+    if certificate is None:
         raise CertificateNotRegistered()
     return institution
 

@@ -12,6 +12,7 @@ A day is judged by the first source that knows its year:
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,6 +24,8 @@ from gateway.calendar.schedule import YearSchedule
 from gateway.calendar.statutory import statutory_holiday_dates
 
 ONE_DAY = timedelta(days=1)
+# About thirty years of days: every deadline and queue computation of a running gateway fits.
+_JUDGED_DAYS = 11_000
 
 
 class DayKind(StrEnum):
@@ -80,6 +83,11 @@ class WorkingCalendar:
                 raise ValueError(f"the schedule filed under {year} is for {schedule.year}")
         self._official = official or chinese_calendar.is_workday
         self._schedules = schedules
+        # Each day is judged once per calendar: the answer depends only on the day, the official
+        # data and the schedules, all fixed for this object's life. Loading a year's schedule
+        # builds a new WorkingCalendar (gateway.applications.deadline.load_calendar), so a loaded
+        # year is never answered from an older judgement. ``official`` must be a pure function.
+        self._judge = functools.lru_cache(maxsize=_JUDGED_DAYS)(self._judge_afresh)
 
     @property
     def schedules(self) -> Mapping[int, YearSchedule]:
@@ -132,7 +140,7 @@ class WorkingCalendar:
                 count += 1
         return count
 
-    def _judge(self, day: date) -> tuple[bool, Basis]:
+    def _judge_afresh(self, day: date) -> tuple[bool, Basis]:
         schedule = self._schedules.get(day.year)
         if schedule is not None:
             return schedule.is_working_day(day), Basis.LOADED_SCHEDULE

@@ -1,11 +1,12 @@
 """Onboarding institutions and their signing certificates; looking them up."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.errors import InvalidRequest
@@ -59,17 +60,51 @@ def _pem():
 
 
 def find_by_code(session: Session, code: str) -> Institution | None:
-    return session.scalar(select(Institution).where(Institution.code == code))
+    return session.scalar(_by_code_statement(), {"code": code})
 
 
 def current_certificate(session: Session, fingerprint: str) -> InstitutionCertificate | None:
-    """The registered, unrevoked certificate with this fingerprint, if any."""
-    return session.scalar(
-        select(InstitutionCertificate).where(
-            InstitutionCertificate.fingerprint == fingerprint,
-            InstitutionCertificate.revoked_at.is_(None),
-        )
+    """The registered, unrevoked certificate with this fingerprint, if any (never cached)."""
+    return session.scalar(_current_certificate_statement(), {"fingerprint": fingerprint})
+
+
+def find_signer(
+    session: Session, code: str, fingerprint: str
+) -> tuple[Institution | None, InstitutionCertificate | None]:
+    """The institution with ``code`` and, in the same statement, its current certificate with ``fingerprint``.
+
+    The certificate is None when no certificate has that fingerprint, when it is revoked, or when
+    it is another institution's: a signer must use a current certificate of the institution it
+    names, so intake refuses all three alike. Nothing is cached: a revocation counts from the
+    next request, in every process.
+    """
+    row = session.execute(_signer_statement(), {"code": code, "fingerprint": fingerprint}).first()
+    return (None, None) if row is None else (row[0], row[1])
+
+
+# Lookups run on every bank request: their statements are built once, with bound parameters.
+@functools.cache
+def _by_code_statement():
+    return select(Institution).where(Institution.code == bindparam("code"))
+
+
+@functools.cache
+def _current_certificate_statement():
+    return select(InstitutionCertificate).where(
+        InstitutionCertificate.fingerprint == bindparam("fingerprint"),
+        InstitutionCertificate.revoked_at.is_(None),
     )
+
+
+@functools.cache
+def _signer_statement():
+    current = and_(
+        InstitutionCertificate.institution_id == Institution.id,
+        InstitutionCertificate.fingerprint == bindparam("fingerprint"),
+        InstitutionCertificate.revoked_at.is_(None),
+    )
+    return (select(Institution, InstitutionCertificate).outerjoin(InstitutionCertificate, current)
+            .where(Institution.code == bindparam("code")))
 
 
 def revoke_certificate(session: Session, *, fingerprint: str, at: datetime) -> None:

@@ -1,8 +1,11 @@
 """Reading the register: the RegisterView the pre-review rules see, and lookups by certificate."""
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+import functools
+from dataclasses import dataclass, replace
+
+from sqlalchemy import bindparam, exists, false, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from bank_adapters.canonical import CanonicalApplication, IdType
 from gateway.persistence.models import Application, Institution
@@ -66,17 +69,23 @@ def _mortgage_record(mortgage: RegisteredMortgage) -> MortgageRecord:
 def register_view(
     session: Session, application: CanonicalApplication, *, received_before=None, exclude_application_id=None
 ) -> RegisterView:
-    """What the register says about the application's unit, and what the authority already holds."""
-    unit = find_unit(session, application.unit_code)
-    mortgages = mortgages_on(session, application.unit_code)
+    """What the register says about the application's unit, and what the authority already holds.
+
+    Four statements whatever the application: the unit with its owners, the unit's mortgages
+    (each marked when the application's certificate number is one of its registrations), the
+    unit's encumbrances, and one row of counts (earlier pending applications, identities on file,
+    an onboarded transferee). The statements are built once per shape and reused.
+    """
+    unit_code = application.unit_code
+    unit = session.scalars(_unit_statement(), {"unit_code": unit_code}).unique().one_or_none()
+    mortgages, referenced = _mortgages_and_referenced(session, application)
     records = [_mortgage_record(m) for m in mortgages]
     # A certificate named by the application may belong to a mortgage whose latest number differs.
-    referenced = mortgage_by_certificate(session, application.referenced_certificate_no or "")
-    if referenced is not None and referenced.unit_code != application.unit_code:
-        referenced = None  # a certificate of another unit: the rules report it as not found on this unit
+    # One of another unit is not looked at: the rules report it as not found on this unit.
     if referenced is not None and referenced.certificate_no != application.referenced_certificate_no:
         records.append(_referenced_alias(referenced, application.referenced_certificate_no))
-    encumbrances = session.scalars(select(Encumbrance).where(Encumbrance.unit_code == application.unit_code))
+    encumbrances = session.scalars(_encumbrances_statement(), {"unit_code": unit_code})
+    facts = _facts(session, application, received_before, exclude_application_id)
     return RegisterView(
         unit=_unit_record(unit),
         owners=tuple(OwnerRecord(o.name, IdType(o.id_type), o.id_number, o.share) for o in unit.owners) if unit else (),
@@ -86,16 +95,13 @@ def register_view(
                               e.holder_name, e.holder_id_number)
             for e in encumbrances
         ),
-        held_materials=frozenset(_held_materials(session, application, referenced)),
-        earlier_pending=_earlier_pending(session, application, received_before, exclude_application_id),
+        held_materials=frozenset(_held_materials(application, unit, referenced, facts)),
+        earlier_pending=facts.earlier_pending,
     )
 
 
 def _referenced_alias(mortgage: RegisteredMortgage, certificate_no: str) -> MortgageRecord:
-    record = _mortgage_record(mortgage)
-    from dataclasses import replace
-
-    return replace(record, certificate_no=certificate_no)
+    return replace(_mortgage_record(mortgage), certificate_no=certificate_no)
 
 
 def _unit_record(unit: PropertyUnit | None) -> UnitRecord | None:
@@ -104,35 +110,87 @@ def _unit_record(unit: PropertyUnit | None) -> UnitRecord | None:
     return UnitRecord(unit.unit_code, unit.location, UnitUse(unit.use), UnitState(unit.state), unit.needs_survey)
 
 
-def _held_materials(session: Session, application: CanonicalApplication, referenced) -> set[str]:
+@dataclass(frozen=True)
+class _Facts:
+    earlier_pending: int
+    identities_on_file: int  # how many of the mortgagors' distinct ID numbers
+    transferee_onboarded: bool
+
+
+def _mortgages_and_referenced(
+    session: Session, application: CanonicalApplication
+) -> tuple[list[RegisteredMortgage], RegisteredMortgage | None]:
+    """The unit's mortgages by priority, and the one of them the application's certificate number names."""
+    number = application.referenced_certificate_no
+    parameters = {"unit_code": application.unit_code}
+    if number:
+        parameters["certificate_no"] = normalise_certificate_no(number)
+    rows = session.execute(_mortgages_statement(bool(number)), parameters).all()
+    referenced = next((mortgage for mortgage, is_named in rows if is_named), None)
+    return [mortgage for mortgage, _ in rows], referenced
+
+
+def _facts(session: Session, application: CanonicalApplication, received_before, exclude_id) -> _Facts:
+    """The counts the view needs, in one statement of scalar subqueries."""
+    link, transferee = application.link, application.transferee
+    statement = _facts_statement(link is not None, received_before is not None, exclude_id is not None,
+                                 transferee is not None)
+    parameters = {
+        "unit_code": application.unit_code, "id_numbers": sorted({party.id_number for party in application.mortgagors}),
+        "group_id": link and link.group_id, "received_before": received_before, "exclude_id": exclude_id,
+        "transferee_code": transferee and transferee.code,
+    }
+    row = session.execute(statement, parameters).one()
+    return _Facts(earlier_pending=row[0], identities_on_file=row[1], transferee_onboarded=bool(row[2]))
+
+
+@functools.cache
+def _unit_statement():
+    return select(PropertyUnit).options(joinedload(PropertyUnit.owners)).where(
+        PropertyUnit.unit_code == bindparam("unit_code"))
+
+
+@functools.cache
+def _encumbrances_statement():
+    return select(Encumbrance).where(Encumbrance.unit_code == bindparam("unit_code"))
+
+
+@functools.cache
+def _mortgages_statement(with_certificate_no: bool):
+    named = exists().where(
+        RegistrationEntry.mortgage_id == RegisteredMortgage.id,
+        RegistrationEntry.certificate_no == bindparam("certificate_no"),
+    ) if with_certificate_no else false()
+    return (select(RegisteredMortgage, named).where(RegisteredMortgage.unit_code == bindparam("unit_code"))
+            .order_by(RegisteredMortgage.priority, RegisteredMortgage.id))
+
+
+@functools.cache
+def _facts_statement(linked: bool, received_before: bool, excluded: bool, transferee: bool):
+    pending = select(func.count()).select_from(Application).where(
+        Application.unit_code == bindparam("unit_code"), Application.status.in_(OPEN_STATUSES))
+    if linked:  # members of the same group are entered together
+        pending = pending.where(Application.link_group.is_(None) | (Application.link_group != bindparam("group_id")))
+    if received_before:
+        pending = pending.where(Application.received_at < bindparam("received_before"))
+    if excluded:
+        pending = pending.where(Application.id != bindparam("exclude_id"))
+    on_file = select(func.count()).select_from(IdentityOnFile).where(
+        IdentityOnFile.id_number.in_(bindparam("id_numbers", expanding=True)))
+    onboarded = exists().where(Institution.code == bindparam("transferee_code")) if transferee else false()
+    return select(pending.scalar_subquery(), on_file.scalar_subquery(), onboarded)
+
+
+def _held_materials(application: CanonicalApplication, unit, referenced, facts: _Facts) -> set[str]:
     """Materials not asked for again: produced by the register, or supplied in earlier registrations."""
     held: set[str] = set()
-    if find_unit(session, application.unit_code) is not None:
+    if unit is not None:
         held.add("TITLE_CERTIFICATE")  # the title is in the register itself
     if referenced is not None:
         held.update({"MORTGAGE_CERTIFICATE", "PRE_NOTICE_MORTGAGE_CERTIFICATE"})
-    if application.mortgagors and all(_identity_on_file(session, p.id_number) for p in application.mortgagors):
-        held.add("ID_DOCUMENT")
-    if application.transferee is not None and session.scalar(
-        select(Institution.id).where(Institution.code == application.transferee.code)
-    ):
+    distinct_ids = {party.id_number for party in application.mortgagors}
+    if distinct_ids and facts.identities_on_file == len(distinct_ids):
+        held.add("ID_DOCUMENT")  # every mortgagor's identity document came with an earlier registration
+    if facts.transferee_onboarded:
         held.add("TRANSFEREE_ID")  # an onboarded institution's identity was checked at onboarding
     return held
-
-
-def _identity_on_file(session: Session, id_number: str) -> bool:
-    """Whether this person's identity document came with an earlier, registered application."""
-    return session.get(IdentityOnFile, id_number) is not None
-
-
-def _earlier_pending(session: Session, application: CanonicalApplication, received_before, exclude_id) -> int:
-    stmt = select(Application.id).where(
-        Application.unit_code == application.unit_code, Application.status.in_(OPEN_STATUSES)
-    )
-    if application.link is not None:  # members of the same group are entered together
-        stmt = stmt.where(Application.link_group.is_(None) | (Application.link_group != application.link.group_id))
-    if received_before is not None:
-        stmt = stmt.where(Application.received_at < received_before)
-    if exclude_id is not None:
-        stmt = stmt.where(Application.id != exclude_id)
-    return len(session.scalars(stmt).all())

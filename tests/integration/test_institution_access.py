@@ -55,11 +55,13 @@ def test_a_bank_sees_the_status_with_its_ec_p256_key_too(client, pki, applicatio
     assert response.json()["application_no"] == application_no
 
 
-def test_a_bank_fetches_the_signed_result_of_its_own_decided_application(client, bank_auth, reviewer, application_no):
+def test_a_bank_fetches_the_signed_result_of_its_own_decided_application(client, runtime, bank_auth, reviewer,
+                                                                         application_no):
     assert client.post(f"/v1/review/applications/{application_no}/claim", headers=reviewer).status_code == 200
     decided = client.post(f"/v1/review/applications/{application_no}/decision", json={"decision": "approve"},
                           headers=reviewer)
     assert decided.status_code == 200, decided.text
+    assert runtime.wait_idle()  # the result is signed once the certificate is generated in the background
     result = client.get(f"/v1/applications/{application_no}/result", auth=bank_auth)
     assert result.status_code == 200, result.text
     assert result.headers["content-type"].startswith("application/xml")

@@ -204,3 +204,32 @@ def test_adding_negative_working_days_is_refused(calendar):
 
 def test_counting_working_days_skips_the_first_day_and_includes_the_last(calendar):
     assert calendar.count_working_days(date(2025, 1, 27), date(2025, 2, 10)) == 5
+
+
+# Each day is judged once per calendar.
+
+def test_the_official_source_is_asked_about_each_day_once_however_often_deadlines_are_counted():
+    asked: list[date] = []
+
+    def official(day: date) -> bool:
+        asked.append(day)
+        return chinese_calendar.is_workday(day)
+
+    calendar = WorkingCalendar(official=official)
+    first = calendar.add_working_days(date(2025, 1, 27), 5)
+    again = [calendar.add_working_days(date(2025, 1, 27), 5) for _ in range(3)]
+    calendar.count_working_days(date(2025, 1, 27), date(2025, 2, 10))
+
+    assert again == [first] * 3 == [Deadline(date(2025, 2, 10), provisional=False)] * 3
+    assert sorted(asked) == span(date(2025, 1, 28), date(2025, 2, 10))
+
+
+def test_a_calendar_with_a_newly_loaded_year_does_not_answer_from_an_earlier_calendars_judgements(
+        calendar, calendar_with_2027):
+    before = calendar.add_working_days(date(2027, 2, 4), 5)
+
+    after = calendar_with_2027.add_working_days(date(2027, 2, 4), 5)
+
+    # Provisional: only the statutory 除夕–初三 (5–8 Feb) off, so 9, 10, 11, 12 and Mon 15 Feb.
+    assert (before.provisional, before.due) == (True, date(2027, 2, 15))
+    assert (after.provisional, after.due) == (False, date(2027, 2, 18))
