@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import IllegalTransition, NotFound
 from gateway.persistence.models import Application, Delivery, SignedDocument
+from gateway.persistence.types import utcnow
 from gateway.settings import Settings
+from gateway.tasks.leases import MESSAGE_LIFETIME
 from gateway.tasks.registry import enqueue
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
@@ -29,6 +31,7 @@ def schedule_delivery(
         status=PENDING,
         attempts=0,
         next_attempt_at=at,
+        queued_until=utcnow() + MESSAGE_LIFETIME,  # the outbox sends its attempt
     )
     session.add(delivery)
     session.flush()
@@ -73,6 +76,7 @@ def redrive(session: Session, delivery_id: int, *, at: datetime) -> Delivery:
     delivery.attempts = 0
     delivery.next_attempt_at = at
     delivery.lease_until = None
+    delivery.queued_until = utcnow() + MESSAGE_LIFETIME
     session.flush()
     enqueue(session, "delivery.attempt", delivery.id)
     return delivery

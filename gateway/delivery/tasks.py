@@ -7,13 +7,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import httpx
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from gateway.delivery.service import DELIVERED, PENDING, record_failure, record_success
 from gateway.persistence.db import lock_for_update, transaction
 from gateway.persistence.models import Application, Delivery
 from gateway.persistence.types import utcnow
+from gateway.tasks.leases import MESSAGE_LIFETIME
 from gateway.tasks.registry import periodic, task
+from gateway.tasks.runners import fan_out
 from signing.httpsig import sign_headers
 
 if TYPE_CHECKING:
@@ -54,7 +56,10 @@ def _lease(runtime: Runtime, delivery_id: int) -> _Leased | None:
     lease = timedelta(seconds=runtime.settings.callback_timeout_seconds + 30)
     with transaction(runtime.sessions) as session:
         delivery = session.scalar(lock_for_update(select(Delivery).where(Delivery.id == delivery_id), session))
-        if delivery is None or delivery.status != PENDING or delivery.next_attempt_at > now:
+        if delivery is None:
+            return None
+        delivery.queued_until = None  # this message has arrived; the sweep may send the next one
+        if delivery.status != PENDING or delivery.next_attempt_at > now:
             return None
         if delivery.lease_until is not None and delivery.lease_until > now:
             return None
@@ -92,7 +97,7 @@ def _post(runtime: Runtime, leased: _Leased) -> str | None:
 
 @periodic("delivery.sweep")
 def sweep_due_deliveries(runtime: Runtime) -> None:
-    """Start an attempt for every pending delivery that is due and not leased."""
+    """Start an attempt for every pending delivery that is due, not leased, and has none on its way."""
     now = utcnow()
     with transaction(runtime.sessions) as session:
         ids = session.scalars(
@@ -101,16 +106,17 @@ def sweep_due_deliveries(runtime: Runtime) -> None:
                 Delivery.status == PENDING,
                 Delivery.next_attempt_at <= now,
                 or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now),
+                or_(Delivery.queued_until.is_(None), Delivery.queued_until <= now),
             )
             .order_by(Delivery.next_attempt_at)
             .limit(200)
         ).all()
-    for delivery_id in ids:
-        try:
-            runtime.dispatcher.runner.submit("delivery.attempt", [delivery_id])
-        except Exception as exc:
-            log.warning("could not start delivery %s (%s)", delivery_id, type(exc).__name__)
-            return
+        if ids:
+            session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(queued_until=now + MESSAGE_LIFETIME))
+    unsent = fan_out(runtime.dispatcher.runner, "delivery.attempt", ids, expires=MESSAGE_LIFETIME)
+    if unsent:
+        with transaction(runtime.sessions) as session:
+            session.execute(update(Delivery).where(Delivery.id.in_(unsent)).values(queued_until=None))
 
 
 __all__ = ["attempt_delivery", "sweep_due_deliveries", "DELIVERED"]

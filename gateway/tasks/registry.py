@@ -2,16 +2,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from gateway.persistence.models import OutboxMessage
+from gateway.tasks import leases
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
 TaskFunction = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An outbox message as the dispatcher sends it."""
+
+    id: int
+    task: str
+    args: list[Any]
+
+
 TASKS: dict[str, TaskFunction] = {}
 PERIODIC: dict[str, TaskFunction] = {}
 
@@ -27,11 +40,14 @@ def task(name: str) -> Callable[[TaskFunction], TaskFunction]:
 
 
 def periodic(name: str) -> Callable[[TaskFunction], TaskFunction]:
-    """Register ``fn(runtime)`` to run every ``sweep_interval_seconds``."""
+    """Register ``fn(runtime)`` to run every ``sweep_interval_seconds``, never two runs at once."""
 
     def register(fn: TaskFunction) -> TaskFunction:
-        TASKS[name] = fn
-        PERIODIC[name] = fn
+        def sweep(runtime: Runtime) -> None:
+            leases.run_alone(runtime, name, fn)
+
+        TASKS[name] = sweep
+        PERIODIC[name] = sweep
         return fn
 
     return register
@@ -44,7 +60,7 @@ def enqueue(session: Session, name: str, *args: Any) -> OutboxMessage:
     message = OutboxMessage(task=name, args=list(args))
     session.add(message)
     session.flush()
-    session.info.setdefault("outbox_ids", []).append(message.id)
+    session.info.setdefault("outbox", []).append(Outgoing(message.id, name, list(args)))
     return message
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import time
+import uuid
 import zipfile
 
 import httpx
@@ -134,10 +135,9 @@ def test_the_whole_flow_on_the_embedded_default(tmp_path, pki, receiver):
 def test_the_whole_flow_on_postgresql_redis_and_a_celery_worker(tmp_path, pki, receiver, postgres_url, redis_server):
     import redis
 
-    broker = "redis://127.0.0.1:6379/5"
-    redis.Redis.from_url(broker).flushdb()  # a dedicated database index for these tests
+    queue = f"gateway-test-{uuid.uuid4().hex[:12]}"  # parallel runs on the shared Redis take only their own tasks
     env = gateway_env(tmp_path / "var", pki, GATEWAY_DATABASE_URL=postgres_url, GATEWAY_TASK_MODE="celery",
-                      GATEWAY_BROKER_URL=broker)
+                      GATEWAY_BROKER_URL=redis_server, GATEWAY_TASK_QUEUE=queue)
     onboard(env, pki, receiver, tmp_path)
     worker = start_worker(env, tmp_path)
     server, base_url = start_server(env, tmp_path)
@@ -147,3 +147,4 @@ def test_the_whole_flow_on_postgresql_redis_and_a_celery_worker(tmp_path, pki, r
     finally:
         server.stop()
         worker.stop()
+        redis.Redis.from_url(redis_server).delete(queue, f"_kombu.binding.{queue}")

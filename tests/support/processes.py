@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -79,8 +80,8 @@ def start_server(env: dict[str, str], log_dir: Path) -> tuple[Process, str]:
     raise AssertionError(f"gateway serve did not start: {server.log()}")
 
 
-def start_worker(env: dict[str, str], log_dir: Path) -> Process:
-    worker = Process([str(BIN / "gateway"), "worker", "--concurrency", "2"], env, log_dir / "worker.log")
+def start_worker(env: dict[str, str], log_dir: Path, *options: str, log_name: str = "worker.log") -> Process:
+    worker = Process([str(BIN / "gateway"), "worker", *(options or ("--concurrency", "2"))], env, log_dir / log_name)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if worker.process.poll() is not None:
@@ -90,3 +91,57 @@ def start_worker(env: dict[str, str], log_dir: Path) -> Process:
         time.sleep(0.2)
     worker.stop()
     raise AssertionError(f"gateway worker did not become ready: {worker.log()}")
+
+
+def start_beat(env: dict[str, str], log_dir: Path) -> Process:
+    """Celery beat on its own (the production layout's one beat), sending the periodic sweeps."""
+    beat = Process([str(BIN / "celery"), "-A", "gateway.tasks.celery_app", "beat", "--loglevel=INFO"], env,
+                   log_dir / "beat.log")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if beat.process.poll() is not None:
+            raise AssertionError(f"celery beat exited: {beat.log()}")
+        if "beat: Starting..." in beat.log():
+            return beat
+        time.sleep(0.2)
+    beat.stop()
+    raise AssertionError(f"celery beat did not start: {beat.log()}")
+
+
+class RedisServer:
+    """A redis-server of the test's own (own port and directory, no persistence), to freeze or stop
+    without touching the shared one."""
+
+    def __init__(self, directory: Path):
+        import redis
+
+        directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self._process = Process(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(directory),
+             "--save", "", "--appendonly", "no"], os.environ.copy(), directory / "redis.log")
+        self.client = redis.Redis(port=self.port, socket_timeout=5)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                self.client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        self.stop()
+        raise AssertionError(f"redis-server did not start: {self._process.log()}")
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def freeze(self) -> None:
+        """Stop the process (SIGSTOP): connections stay open and nothing answers."""
+        os.kill(self._process.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self._process.process.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self._process.process.poll() is None:
+            self.thaw()
+        self._process.stop()
