@@ -187,13 +187,8 @@ def verify_request(
     :raises HttpSignatureInvalid: anything else wrong with the signature.
     """
     fields = _FieldLines(_pairs(headers))
-    if "signature" not in fields or "signature-input" not in fields:
-        raise HttpSignatureMissing("request has no Signature and Signature-Input fields")
+    components, params, key_id = _signature_parameters(fields)
     moment = _as_utc(now) if now is not None else datetime.now(timezone.utc)
-    components, params = _single_signature_input(fields)
-    key_id = params.get("keyid")
-    if not isinstance(key_id, str):
-        raise HttpSignatureInvalid('signature has no "keyid" parameter')
     public_key = resolve_key(key_id)
     algorithm = _algorithm_for_verification(params.get("alg"), public_key)
     verifier = _PolicyVerifier(
@@ -233,14 +228,8 @@ def announced_signature(
     :raises HttpSignatureMissing: no Signature or Signature-Input field.
     :raises HttpSignatureInvalid: malformed, no key id, or ``created`` outside the window.
     """
-    fields = _FieldLines(_pairs(headers))
-    if "signature" not in fields or "signature-input" not in fields:
-        raise HttpSignatureMissing("request has no Signature and Signature-Input fields")
+    _, params, key_id = _signature_parameters(_FieldLines(_pairs(headers)))
     moment = _as_utc(now) if now is not None else datetime.now(timezone.utc)
-    _, params = _single_signature_input(fields)
-    key_id = params.get("keyid")
-    if not isinstance(key_id, str):
-        raise HttpSignatureInvalid('signature has no "keyid" parameter')
     created = datetime.fromtimestamp(params["created"], tz=timezone.utc)
     if created > moment + MAX_FUTURE_SKEW:
         raise HttpSignatureInvalid('HTTP signature does not verify: signature "created" is in the future')
@@ -283,6 +272,17 @@ class _PolicyVerifier(HTTPMessageVerifier):
             expires = self._parse_integer_timestamp(sig_input.params["expires"], field_name="expires")
             if expires < self._now:
                 raise InvalidSignature("signature has expired")
+
+
+def _signature_parameters(fields: _FieldLines) -> tuple[list[str], dict[str, Any], str]:
+    """The one signature's covered components, parameters and key id; refused if absent or malformed."""
+    if "signature" not in fields or "signature-input" not in fields:
+        raise HttpSignatureMissing("request has no Signature and Signature-Input fields")
+    components, params = _single_signature_input(fields)
+    key_id = params.get("keyid")
+    if not isinstance(key_id, str):
+        raise HttpSignatureInvalid('signature has no "keyid" parameter')
+    return components, params, key_id
 
 
 def _single_signature_input(fields: _FieldLines) -> tuple[list[str], dict[str, Any]]:

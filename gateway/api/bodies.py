@@ -93,7 +93,9 @@ class BufferedBodies:
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise RequestTooLarge(f"the body is {declared} bytes; the limit is {limit}", code=code)
-        if "signature-input" in headers and (not declared.isdigit() or int(declared) > SIGNATURE_PRECHECK_BYTES):
+        announced_large = (int(declared) > SIGNATURE_PRECHECK_BYTES if declared.isdigit()
+                           else "chunked" in headers.get("transfer-encoding", "").lower())
+        if "signature-input" in headers and announced_large:
             await run_in_threadpool(_precheck_signature, runtime, list(headers.items()))
         settings = runtime.settings
         return await _read_within(receive, limit, code, idle=settings.body_idle_timeout_seconds,

@@ -103,10 +103,14 @@ def _own_application(session, institution, application_no: str) -> Application:
     return application
 
 
-def _documents(session, application: Application) -> list[SignedDocument]:
-    return list(session.scalars(
-        select(SignedDocument).where(SignedDocument.application_id == application.id).order_by(SignedDocument.id)
-    ))
+def _document_entries(session, application: Application) -> list[DocumentEntry]:
+    """The signed documents' kinds and digests (not their bytes), oldest first, without the request."""
+    rows = session.execute(
+        select(SignedDocument.kind, SignedDocument.sha256, SignedDocument.created_at)
+        .where(SignedDocument.application_id == application.id, SignedDocument.kind != "request")
+        .order_by(SignedDocument.id)
+    )
+    return [DocumentEntry(kind=kind, sha256=sha256, created_at=created_at) for kind, sha256, created_at in rows]
 
 
 @router.get("/applications/{application_no}", response_model=ApplicationStatus, responses=responses(401, 404))
@@ -135,16 +139,15 @@ def status(application_no: str, institution: SignedInstitution, session: DbSessi
                          actor_kind=e.actor_kind, at=e.at, note=e.note)
             for e in application.events
         ],
-        documents=[
-            DocumentEntry(kind=d.kind, sha256=d.sha256, created_at=d.created_at)
-            for d in _documents(session, application) if d.kind != "request"
-        ],
+        documents=_document_entries(session, application),
     )
 
 
 def _latest(session, application: Application, kind: str) -> SignedDocument | None:
-    matching = [d for d in _documents(session, application) if d.kind == kind]
-    return matching[-1] if matching else None
+    return session.scalar(
+        select(SignedDocument).where(SignedDocument.application_id == application.id, SignedDocument.kind == kind)
+        .order_by(SignedDocument.id.desc()).limit(1)
+    )
 
 
 @router.get(

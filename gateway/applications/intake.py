@@ -155,12 +155,10 @@ def accept_submission(runtime: Runtime, checked: CheckedSubmission, *, now: date
     now = now or utcnow()
     try:
         with transaction(runtime.sessions) as session:
-            existing = _existing(session, checked.institution_id, checked.application.request_id)
-            if existing is not None:  # the same request, accepted a moment ago
-                return _replay(session, existing, checked.request_sha256)
             return _accept(runtime, session, checked, now, channel)
     except IntegrityError:
-        # A concurrent submission of the same request id won the race: answer as a retry.
+        # The same request id was accepted since the read-only check (a concurrent retry):
+        # the unique constraint refused the second; answer it as a retry.
         with read_only(runtime.read_sessions) as session:
             existing = _existing(session, checked.institution_id, checked.application.request_id)
             if existing is None:
@@ -179,7 +177,7 @@ def _accept(runtime: Runtime, session: Session, accepted: CheckedSubmission, now
                             type_code=ref.type_code, file_name=ref.file_name)
         for position, (ref, material_id) in enumerate(zip(application.materials, accepted.material_ids, strict=True))
     )
-    store_document(session, record, "request", accepted.body)
+    store_document(session, record, "request", accepted.body, flush=False)
     submitter = (Actor.staff(channel.submitted_by) if channel.submitted_by
                  else Actor.institution(accepted.institution_code))
     record_event(session, record, Action.SUBMIT, None, submitter, at=now,
@@ -189,7 +187,7 @@ def _accept(runtime: Runtime, session: Session, accepted: CheckedSubmission, now
     _set_deadline(session, runtime.settings, record, assessment, at=now)
     record.application_no = _allocate_application_no(runtime, session, now)
     receipt = runtime.signer.sign(documents.build_receipt(_receipt_facts(record, assessment), issued_at=now))
-    store_document(session, record, "receipt", receipt)
+    store_document(session, record, "receipt", receipt, flush=False)
     if assessment.outcome == Outcome.AUTO_APPROVE:
         transition(session, runtime.settings, record, Action.AUTO_APPROVE, Actor.system("prereview"), at=now,
                    note={"reason": "符合自动审核规则"})

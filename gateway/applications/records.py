@@ -53,8 +53,10 @@ def record_event(
     return event
 
 
-def store_document(session: Session, application: Application, kind: str, content: bytes) -> SignedDocument:
-    """Keep the exact bytes of a signed request or output as evidence."""
+def store_document(session: Session, application: Application, kind: str, content: bytes, *,
+                   flush: bool = True) -> SignedDocument:
+    """Keep the exact bytes of a signed request or output as evidence (``flush=False``: inserted
+    with the transaction's next flush, when the caller needs no id now)."""
     document = SignedDocument(
         application_id=application.id,
         kind=kind,
@@ -62,5 +64,6 @@ def store_document(session: Session, application: Application, kind: str, conten
         content=content,
     )
     session.add(document)
-    session.flush()
+    if flush:
+        session.flush()
     return document
