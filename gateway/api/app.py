@@ -33,9 +33,11 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
             app.state.runtime = Runtime.from_settings(settings or get_settings())
         _size_thread_pool(app.state.runtime)
         app.state.runtime.start_sweeper()
-        # What was loaded at start (modules, schemas, keys) lives as long as the process: keep it
-        # out of the collector's full passes, which otherwise hold the GIL for longer under load.
-        gc.freeze()
+        if owned:
+            # What was loaded at start (modules, schemas, keys) lives as long as the process: keep
+            # it out of the collector's full passes, which otherwise hold the GIL longer under load.
+            # (Not for an app handed a runtime, as in tests: freezing there would keep garbage.)
+            gc.freeze()
         probe = LoopLagProbe(warn_after_ms=app.state.runtime.settings.loop_lag_warn_ms)
         probe.start()
         yield
