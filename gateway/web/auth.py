@@ -116,7 +116,7 @@ def require(*roles: Role):
     """A dependency admitting only signed-in users with one of ``roles``."""
     names = "、".join(ROLE_ZH[role] for role in roles)
 
-    def check(user: Identity) -> StaffUser:
+    async def check(user: Identity) -> StaffUser:  # no I/O: no thread hop
         if user is None:
             raise LoginRequired()
         if user.role not in roles:
