@@ -20,27 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from cryptography import x509
 
 from signing.pki import certificate_to_pem, generate_private_key, issue_certificate, make_ca, private_key_to_pem
-from signing.trust import certificate_fingerprint
 from tests.support import factories
+from tests.support.pki import Identity
 
 GATEWAY_BIN = Path(sys.executable).parent / "gateway"
 BANK_NAME = "平罗县测试商业银行"
 STAFF_PASSWORD = "bench-staff-password-1"
-
-
-@dataclass(frozen=True)
-class Identity:
-    key: object
-    certificate: x509.Certificate
-    key_path: Path
-    cert_path: Path
-
-    @property
-    def fingerprint(self) -> str:
-        return certificate_fingerprint(self.certificate)
 
 
 @dataclass(frozen=True)

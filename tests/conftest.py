@@ -165,3 +165,13 @@ def redis_server() -> str:
         pytest.fail(f"Redis at 127.0.0.1:6379 is not reachable ({type(exc).__name__}); "
                     "start it (see .ci/run) — service tests never skip")
     return REDIS_URL
+
+
+@pytest.fixture
+def redis_of_our_own(tmp_path):
+    """A Redis server of the test's own (own port and directory), for tests that stop or freeze it."""
+    from tests.support.processes import RedisServer
+
+    server = RedisServer(tmp_path / "redis")
+    yield server
+    server.stop()  # resumes it first if a failing test left it frozen

@@ -15,16 +15,9 @@ from signing.httpsig import HttpSignatureAuth
 from tests.e2e.test_bank_flow import PASSWORD, onboard, wait_for_result
 from tests.support import factories
 from tests.support.callbacks import CallbackReceiver
-from tests.support.processes import RedisServer, gateway_env, start_server, start_worker
+from tests.support.processes import gateway_env, start_server, start_worker
 
 APPROVAL_BOUND_SECONDS = 1.0
-
-
-@pytest.fixture
-def redis_of_our_own(tmp_path):
-    server = RedisServer(tmp_path / "redis")
-    yield server
-    server.stop()  # resumes it first if a failing test left it frozen
 
 
 @pytest.fixture

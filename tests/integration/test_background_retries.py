@@ -26,7 +26,7 @@ from tests.e2e.test_redis_frozen import submit_and_claim
 from tests.integration.helpers import approve, submit_new
 from tests.integration.test_delivery import delivering_client
 from tests.support.callbacks import CallbackReceiver
-from tests.support.processes import RedisServer, gateway_env, start_server, start_worker
+from tests.support.processes import gateway_env, start_server, start_worker
 from tests.support.proxy import TcpProxy
 
 SOON_SECONDS = 3.0  # the sweep interval of these tests is an hour
@@ -102,13 +102,6 @@ def issued(runtime) -> list[tuple[int, str, str]]:
 def results_of(runtime) -> list[bytes]:
     with transaction(runtime.sessions) as session:
         return list(session.scalars(select(SignedDocument.content).where(SignedDocument.kind == "result")))
-
-
-@pytest.fixture
-def redis_of_our_own(tmp_path):
-    server = RedisServer(tmp_path / "redis")
-    yield server
-    server.stop()
 
 
 @pytest.fixture

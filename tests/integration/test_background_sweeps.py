@@ -33,13 +33,6 @@ QUEUE = "gateway-sweeps"
 
 
 @pytest.fixture
-def redis_of_our_own(tmp_path):
-    server = RedisServer(tmp_path / "redis")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def receiver():
     receiver = CallbackReceiver().start()
     yield receiver
