@@ -28,7 +28,11 @@ from tests.support.processes import cli, gateway_env, start_server, start_worker
 
 CLIENTS = 64
 DURATION_S = 20.0
-HEALTHZ_BOUND_S = 1.0
+# /healthz is answered on the event loop. The bounds tell a stall (the embedded default froze for 30-60 s
+# before issue 8) from the noise of a 2-core machine that is also running the 64 clients, PostgreSQL and a
+# worker: most answers come quickly, and none waits for seconds.
+HEALTHZ_P95_BOUND_S = 1.0
+HEALTHZ_MAX_BOUND_S = 5.0
 LOOP_LAG_BOUND_MS = "500"
 PASSWORD = "load-test-password"
 REGISTER_CSV = """record_type,unit_code,location,use,state,name,id_type,id_number,share
@@ -192,7 +196,10 @@ def assert_the_load_went_through(tally: Tally, log: str) -> None:
     assert not tally.server_errors, tally.server_errors[:5]
     assert "database is locked" not in log and "deadlock detected" not in log
     assert "event loop blocked" not in log, [line for line in log.splitlines() if "event loop blocked" in line][:5]
-    assert tally.healthz and max(tally.healthz) < HEALTHZ_BOUND_S, sorted(tally.healthz)[-5:]
+    assert len(tally.healthz) >= 20, tally.healthz
+    ordered = sorted(tally.healthz)
+    assert ordered[int(len(ordered) * 0.95)] < HEALTHZ_P95_BOUND_S, ordered[-10:]
+    assert ordered[-1] < HEALTHZ_MAX_BOUND_S, ordered[-5:]
     assert tally.slow_answers and set(tally.slow_answers) == {408}, tally.slow_answers
     assert len(tally.accepted) >= 100, tally.statuses
     for operation in ("status", "sign_in", "verify_pdf", "queue"):
