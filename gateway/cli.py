@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from gateway.admin import certificates_cli, deliveries_cli, institutions_cli, staff_cli
+
     parser = argparse.ArgumentParser(prog="gateway", description="Mortgage registration gateway")
     commands = parser.add_subparsers(title="commands")
 
@@ -54,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     add_cert.add_argument("--code", required=True)
     add_cert.add_argument("--cert", required=True, type=Path)
     add_cert.set_defaults(handler=_institution_add_cert)
+    institutions_cli.add_commands(institution)
+    certificates_cli.add_commands(institution)
 
     user = commands.add_parser("user", help="staff accounts").add_subparsers(title="user commands")
     user_add = user.add_parser("add", help="create a staff account")
@@ -62,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     user_add.add_argument("--institution", help="institution code (clerks)")
     user_add.add_argument("--password-stdin", action="store_true", required=True, help="read the password from stdin")
     user_add.set_defaults(handler=_user_add)
+    staff_cli.add_commands(user)
 
     deliveries = commands.add_parser("deliveries", help="callback deliveries").add_subparsers(title="delivery commands")
     listing = deliveries.add_parser("list", help="list deliveries")
@@ -70,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     redrive = deliveries.add_parser("redrive", help="re-drive a dead-lettered delivery")
     redrive.add_argument("delivery_id", type=int)
     redrive.set_defaults(handler=_deliveries_redrive)
+    deliveries_cli.add_commands(deliveries)
 
     evidence = commands.add_parser("evidence", help="evidence").add_subparsers(title="evidence commands")
     export = evidence.add_parser("export", help="export an application's signed evidence as a ZIP")

@@ -16,6 +16,7 @@ from gateway.settings import Settings, get_settings
 
 def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None) -> FastAPI:
     """The gateway's HTTP app. Pass a runtime (tests) or let it be built from settings."""
+    from gateway.admin.endpoints import router as admin
     from gateway.applications.endpoints import router as institutions
     from gateway.delivery.endpoints import router as operations
     from gateway.review.endpoints import router as review
@@ -57,7 +58,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     app.add_middleware(WriteGate, runtime=lambda: app.state.runtime)
     app.add_middleware(BufferedBodies, runtime=lambda: app.state.runtime)
     problems.install(app)
-    for router in (institutions, certificates, catalogue, review, supervision, staff, operations, web):
+    for router in (institutions, certificates, catalogue, review, supervision, staff, operations, admin, web):
         app.include_router(router)
 
     # Answered on the event loop itself, never queued behind the thread pool: it shows whether

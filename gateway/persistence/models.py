@@ -51,6 +51,13 @@ class Institution(Base):
     kind: Mapped[str] = mapped_column(String(16))  # bank | housing_fund
     callback_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # active | disabled: a disabled institution's requests are refused; its open applications stay reviewable.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    # A branch (分支机构) of a bank with several: it has its own code, certificates and callback URL.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), index=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     certificates: Mapped[list[InstitutionCertificate]] = relationship(back_populates="institution")
 
 
@@ -67,6 +74,8 @@ class InstitutionCertificate(Base):
     not_after: Mapped[datetime] = mapped_column(UTCDateTime)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revocation_reason: Mapped[str | None] = mapped_column(String(200))
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
     institution: Mapped[Institution] = relationship(back_populates="certificates")
 
 
@@ -81,6 +90,38 @@ class StaffUser(Base):
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The next sign-in must set a new password (after an administrator's reset).
+    password_reset_required: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # TOTP (RFC 6238) second factor: the secret is set at enrolment and counts once confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a code's time step is used once
+
+
+class StaffRecoveryCode(Base):
+    """A one-time recovery code for a staff account's second factor, stored as its SHA-256."""
+
+    __tablename__ = "staff_recovery_codes"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    code_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AdminAction(Base):
+    """Who changed what and when: every change an administrator makes (web, API or CLI)."""
+
+    __tablename__ = "admin_actions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # staff username, or "cli:<os user>"
+    action: Mapped[str] = mapped_column(String(64))  # e.g. institution.update, certificate.revoke
+    subject_kind: Mapped[str] = mapped_column(String(32))  # institution | certificate | staff | delivery
+    subject: Mapped[str] = mapped_column(String(100), index=True)  # its code, fingerprint, username or id
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # what changed (before/after), never secrets
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Material(Base):
@@ -273,6 +314,31 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     document: Mapped[SignedDocument] = relationship()
     application: Mapped[Application] = relationship()
+
+
+class DeliveryAttempt(Base):
+    """One try of a delivery, kept for good: when, to which URL, and what came back."""
+
+    __tablename__ = "delivery_attempts"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    url: Mapped[str] = mapped_column(String(500))
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | failed | dead
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class SignatureUse(Base):
+    """An HTTP signature already used on a non-idempotent request, kept for the signature's lifetime
+    so that a captured request cannot be replayed, by any API process."""
+
+    __tablename__ = "signature_uses"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    signature_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class LoginAttempt(Base):

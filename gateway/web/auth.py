@@ -129,3 +129,4 @@ def require(*roles: Role):
 Clerk = Annotated[StaffUser, Depends(require(Role.CLERK))]
 Reviewer = Annotated[StaffUser, Depends(require(Role.REVIEWER))]
 Supervisor = Annotated[StaffUser, Depends(require(Role.SUPERVISOR, Role.ADMIN))]
+Admin = Annotated[StaffUser, Depends(require(Role.ADMIN))]

@@ -1,0 +1,6 @@
+"""Admin API: certificates (to be filled in)."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])

@@ -1,0 +1,6 @@
+"""Admin web pages: institutions (to be filled in)."""
+from __future__ import annotations
+
+from gateway.web.routing import web_router
+
+router = web_router()
