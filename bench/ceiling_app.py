@@ -46,7 +46,7 @@ def sample_receipt():
     now = datetime.now(timezone.utc).replace(microsecond=0)
     facts = ReceiptFacts(
         application_no="640221202612060000001", request_id="REQ-0123456789abcdef",
-        mortgagee_code="91640221MA76B3KX56", request_sha256="0" * 64, received_at=now, status="QUEUED",
+        mortgagee_code="91640221MA76B3KX0N", request_sha256="0" * 64, received_at=now, status="QUEUED",
         due_date=date(2026, 12, 14), triage="SIMPLE", fee=(Decimal("80.00"), "住宅登记费，每件80元"),
         findings=(NoticeFinding("unit.existing_mortgages", "INFO", "单元已有现势抵押权，新抵押权顺位在后", "无需操作"),),
     )

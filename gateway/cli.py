@@ -2,25 +2,45 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
+import warnings
+from contextlib import nullcontext
 from pathlib import Path
 
 from gateway.settings import get_settings
 
 
 def main(argv: list[str] | None = None) -> int:
+    _quiet_library_warnings()  # before the commands import pyhanko and friends
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    from gateway.admin.actions import cli_actor
     from gateway.errors import GatewayError
+    from gateway.logs import acting_as, configure
 
+    configure(get_settings())
+    # A server's lines name each request's actor; a command's lines name who ran it.
+    actor = nullcontext() if args.handler in (_serve, _worker) else acting_as(cli_actor())
     try:
-        return args.handler(args) or 0
+        with actor:
+            return args.handler(args) or 0
     except GatewayError as exc:
         print(f"error [{exc.code}]: {exc.detail}", file=sys.stderr)
         return 1
+
+
+def _quiet_library_warnings() -> None:
+    """Libraries' deprecation notices (pyhanko's use of DSA, for one) are for their maintainers, not
+    for an operator reading a command's output. Tests keep them: pytest resets warning filters."""
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    for category in (DeprecationWarning, PendingDeprecationWarning, CryptographyDeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--kind", required=True, choices=["bank", "housing_fund"])
     add.add_argument("--cert", required=True, type=Path, help="PEM signing certificate")
-    add.add_argument("--callback-url")
+    add.add_argument("--callback-url", help="https (plain http only to a loopback host)")
+    add.add_argument("--parent", help="code of the head institution, to register a branch")
     add.set_defaults(handler=_institution_add)
     add_cert = institution.add_parser("add-cert", help="register another certificate (key rotation)")
     add_cert.add_argument("--code", required=True)
@@ -69,13 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     staff_cli.add_commands(user)
 
     deliveries = commands.add_parser("deliveries", help="callback deliveries").add_subparsers(title="delivery commands")
-    listing = deliveries.add_parser("list", help="list deliveries")
-    listing.add_argument("--status", choices=["pending", "delivered", "dead"])
-    listing.set_defaults(handler=_deliveries_list)
-    redrive = deliveries.add_parser("redrive", help="re-drive a dead-lettered delivery")
-    redrive.add_argument("delivery_id", type=int)
-    redrive.set_defaults(handler=_deliveries_redrive)
-    deliveries_cli.add_commands(deliveries)
+    deliveries_cli.add_commands(deliveries)  # list, show, redrive
 
     evidence = commands.add_parser("evidence", help="evidence").add_subparsers(title="evidence commands")
     export = evidence.add_parser("export", help="export an application's signed evidence as a ZIP")
@@ -118,16 +133,21 @@ def _serve(args) -> int | None:
     from gateway.settings import TaskMode
 
     settings = get_settings()
-    host, port = args.host or settings.host, args.port or settings.port
+    # The address actually served; a public URL not configured follows it (certificates' VerifyUrl).
+    settings = settings.serving(host=args.host or settings.host, port=args.port or settings.port)
+    host, port = settings.host, settings.port
     if args.workers > 1:
         if settings.is_sqlite or settings.task_mode != TaskMode.CELERY:
             print("error [serve.workers_need_postgresql]: --workers needs PostgreSQL and celery mode; the "
                   "embedded mode keeps its task runner, sweeper and SQLite writer lock in one process",
                   file=sys.stderr)
             return 1
-        # Each process builds its own runtime (engine, pool, signer) in the app's lifespan.
-        uvicorn.run("gateway.api.app:create_app", factory=True, host=host, port=port, workers=args.workers,
-                    log_level="info")
+        # Each process builds its own runtime (engine, pool, signer) in the app's lifespan, from the
+        # environment it inherits: give it the address served, for the URL it derives from it.
+        os.environ.update(GATEWAY_HOST=host, GATEWAY_PORT=str(port))
+        _banner(settings)
+        uvicorn.run("gateway.cli:api_process_app", factory=True, host=host, port=port, workers=args.workers,
+                    log_config=None, access_log=False, proxy_headers=False)
         return
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -139,17 +159,51 @@ def _serve(args) -> int | None:
             connection.exec_driver_sql("ANALYZE")
             connection.commit()
         engine.dispose()
-    uvicorn.run(create_app(settings=settings), host=host, port=port)
+    _banner(settings)
+    # Uvicorn's loggers go through our handler (log_config=None); the request-id middleware
+    # writes the access lines (with duration, without query strings).
+    # proxy_headers=False: only GATEWAY_TRUSTED_PROXIES decide whom X-Forwarded-For is believed from
+    # (gateway.api.client_address); uvicorn's own handling would believe any local peer.
+    uvicorn.run(create_app(settings=settings), host=host, port=port, log_config=None, access_log=False,
+                proxy_headers=False)
+
+
+def _banner(settings) -> None:
+    """Where the gateway can be reached, as printed for the operator (and linked in certificates)."""
+    url = settings.public_base_url.rstrip("/")
+    print(f"Mortgage registration gateway at {url}  (API docs: {url}/docs, staff web: {url}/login)", flush=True)
+    if settings.public_url_derived and settings.host in ("0.0.0.0", "::", "[::]", ""):
+        print("note: listening on every interface; set GATEWAY_PUBLIC_BASE_URL to the URL institutions and "
+              "certificate holders use (certificates carry it in VerifyUrl)", flush=True)
+    elif settings.public_url_derived and settings.task_mode == "celery":
+        print("note: celery mode: the workers make the certificates and derive their VerifyUrl from "
+              "GATEWAY_HOST/GATEWAY_PORT, not from --port; set GATEWAY_PUBLIC_BASE_URL for every process", flush=True)
+
+
+def api_process_app():
+    """The app of one process of ``gateway serve --workers N``: a fresh interpreter, so warnings
+    and logging are set up first, as :func:`main` does."""
+    _quiet_library_warnings()
+    from gateway.api.app import create_app
+    from gateway.logs import configure
+
+    configure(get_settings())
+    return create_app()
 
 
 def _worker(args) -> None:
     from gateway.tasks.celery_app import make_celery
 
     settings = get_settings()
+    if settings.public_url_derived:
+        # This worker makes certificates; it cannot know the port `gateway serve` was given.
+        logging.getLogger("gateway.cli").warning(
+            "GATEWAY_PUBLIC_BASE_URL is not set: certificates made here link to %s (from GATEWAY_HOST and "
+            "GATEWAY_PORT); set it to the gateway's public URL", settings.public_base_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = make_celery(settings)
-    argv = ["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}", f"--queues={settings.task_queue}",
-            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    argv = ["worker", f"--loglevel={settings.log_level}", f"--concurrency={args.concurrency}",
+            f"--queues={settings.task_queue}", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     if not args.no_beat:
         argv.append("--beat")
     app.worker_main(argv)
@@ -167,31 +221,26 @@ def _db_upgrade(args) -> None:
 
 
 def _institution_add(args) -> None:
-    from gateway.institutions.service import add_institution
+    from gateway.admin.actions import cli_actor
+    from gateway.institutions.administration import create_institution
     from gateway.persistence.db import transaction
 
     runtime = _runtime()
     with transaction(runtime.sessions) as session:
-        add_institution(session, code=args.code, name=args.name, kind=args.kind,
-                        cert_pem=args.cert.read_bytes(), callback_url=args.callback_url)
+        create_institution(session, actor=cli_actor(), request_id=None, code=args.code, name=args.name,
+                           kind=args.kind, cert_pem=args.cert.read_bytes(), trust=runtime.trust,
+                           callback_url=args.callback_url, parent_code=args.parent)
     print(f"institution {args.code} registered")
 
 
 def _institution_add_cert(args) -> None:
-    from gateway.errors import NotFound
-    from gateway.institutions.service import add_certificate, find_by_code
-    from gateway.persistence.db import transaction
+    from gateway.admin.certificates_cli import add_certificate
 
-    runtime = _runtime()
-    with transaction(runtime.sessions) as session:
-        institution = find_by_code(session, args.code)
-        if institution is None:
-            raise NotFound("no such institution")
-        record = add_certificate(session, institution=institution, cert_pem=args.cert.read_bytes())
-        print(f"certificate {record.fingerprint} registered to {args.code}")
+    add_certificate(args)  # checked like the admin API's, and recorded
 
 
 def _user_add(args) -> None:
+    from gateway.admin.actions import cli_actor, record
     from gateway.persistence.db import transaction
     from gateway.staff.service import add_user
 
@@ -200,29 +249,9 @@ def _user_add(args) -> None:
     with transaction(runtime.sessions) as session:
         add_user(session, username=args.username, role=args.role, password=password,
                  institution_code=args.institution)
+        record(session, actor=cli_actor(), action="staff.create", subject_kind="staff", subject=args.username,
+               details={"role": args.role, "institution": args.institution})
     print(f"user {args.username} ({args.role}) created")
-
-
-def _deliveries_list(args) -> None:
-    from gateway.delivery.service import list_deliveries
-    from gateway.persistence.db import transaction
-
-    runtime = _runtime()
-    with transaction(runtime.sessions) as session:
-        for d in list_deliveries(session, status=args.status):
-            print(f"{d.id}\t{d.status}\t{d.attempts}\t{d.document.kind}\t{d.url}\t{d.last_error or ''}")
-
-
-def _deliveries_redrive(args) -> None:
-    from gateway.delivery.service import redrive
-    from gateway.persistence.db import transaction
-    from gateway.persistence.types import utcnow
-
-    runtime = _runtime()
-    with transaction(runtime.sessions) as session:
-        redrive(session, args.delivery_id, at=utcnow())
-    runtime.wait_idle()
-    print(f"delivery {args.delivery_id} re-driven")
 
 
 def _evidence_export(args) -> None:

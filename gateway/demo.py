@@ -12,8 +12,9 @@ from gateway.persistence.migrate import upgrade
 from gateway.persistence.types import utcnow
 from gateway.settings import Settings
 from signing.pki import certificate_to_pem, generate_private_key, issue_certificate, make_ca, private_key_to_pem
+from signing.trust import TrustStore
 
-# Fictitious institutions (the ones docs/interface/examples use); valid GB 32100 check characters.
+# Fictitious institutions (the ones docs/interface/examples use); valid check characters (GB 32100, GB 11714).
 DEMO_BANK = {"code": "91640221MA76R3PK3Q", "name": "宁夏示例银行股份有限公司平罗支行", "kind": "bank"}
 DEMO_FUND = {"code": "12640200455762132G", "name": "石嘴山市住房公积金管理中心平罗管理部", "kind": "housing_fund"}
 DEMO_RURAL_BANK = {"code": "91640221MA75XQ2D4J", "name": "宁夏示例农村商业银行股份有限公司平罗支行", "kind": "bank"}
@@ -66,7 +67,8 @@ def _create(settings: Settings, credentials_path: Path) -> None:
         "housing_fund": leaf("housing-fund", "Demo Housing Fund Centre", DEMO_FUND["name"]),
         "rural_bank": leaf("rural-bank", "Demo Rural Bank Core System", DEMO_RURAL_BANK["name"]),
     }
-    credentials = _seed_database(settings, certificates)
+    # The demo's institutions are checked against the demo CA, the anchor just written for them.
+    credentials = _seed_database(settings, certificates, TrustStore(anchors=(ca_cert,)))
     _write(credentials_path, json.dumps(credentials, ensure_ascii=False, indent=2).encode(), private=True)
 
 
@@ -80,7 +82,7 @@ def _hold_fund_key(settings: Settings) -> None:
                             cert_pem=(demo / "housing-fund-cert.pem").read_bytes())
 
 
-def _seed_database(settings: Settings, certificates: dict[str, bytes]) -> dict:
+def _seed_database(settings: Settings, certificates: dict[str, bytes], trust: TrustStore) -> dict:
     from gateway.institutions.service import add_institution
     from gateway.register.importer import import_register
     from gateway.staff.service import add_user
@@ -93,9 +95,9 @@ def _seed_database(settings: Settings, certificates: dict[str, bytes]) -> dict:
     }
     sessions = make_session_factory(make_engine(settings.effective_database_url))
     with transaction(sessions) as session:
-        add_institution(session, cert_pem=certificates["bank"], **DEMO_BANK)
-        add_institution(session, cert_pem=certificates["housing_fund"], **DEMO_FUND)
-        add_institution(session, cert_pem=certificates["rural_bank"], **DEMO_RURAL_BANK)
+        add_institution(session, cert_pem=certificates["bank"], trust=trust, **DEMO_BANK)
+        add_institution(session, cert_pem=certificates["housing_fund"], trust=trust, **DEMO_FUND)
+        add_institution(session, cert_pem=certificates["rural_bank"], trust=trust, **DEMO_RURAL_BANK)
         report = import_register(session, DEMO_REGISTER)
         if report.errors:
             raise RuntimeError(f"the demo register does not import: {report.errors}")

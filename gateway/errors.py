@@ -60,6 +60,14 @@ class UnknownInstitution(GatewayError):
     kind = "forbidden"
 
 
+class InstitutionDisabled(GatewayError):
+    """The institution (or the parent of a branch) was disabled by the centre; its open applications stay reviewable."""
+
+    code = "institution.disabled"
+    title = "The institution is disabled"
+    kind = "forbidden"
+
+
 class StaleRequest(GatewayError):
     code = "request.stale"
     title = "CreatedAt is outside the accepted window"
@@ -85,6 +93,15 @@ class NotAuthenticated(GatewayError):
     code = "auth.required"
     title = "Authentication is required"
     kind = "unauthenticated"
+
+
+class SignInLocked(GatewayError):
+    """Too many failed sign-ins for this username from this address (or from it at all); ``extra``
+    carries ``retry_after`` in seconds, sent as the Retry-After header too."""
+
+    code = "auth.locked"
+    title = "Too many failed sign-ins; try again later"
+    kind = "rate_limited"
 
 
 class Forbidden(GatewayError):

@@ -60,11 +60,13 @@ def load_trust_store(settings: Settings) -> TrustStore:
     _, _, anchors_path = key_paths(settings)
     if not anchors_path.exists():
         raise ConfigurationError(f"trust anchors file missing ({anchors_path})")
-    return _trust_store_from(anchors_path, anchors_path.stat().st_mtime_ns)
+    return _trust_store_from(anchors_path, _file_version(anchors_path))
 
 
 @lru_cache(maxsize=8)
-def _trust_store_from(path: Path, _mtime_ns: int) -> TrustStore:
+def _trust_store_from(path: Path, _version: tuple[int, int, int]) -> TrustStore:
+    # Keyed on the file's version (modification time, size, inode): an operator's new anchors file
+    # counts from the next request, and a new store also voids the key cache's chain checks.
     return TrustStore(anchors=tuple(load_pem_certificates(path.read_bytes())))
 
 

@@ -6,11 +6,17 @@ from a ``.env`` file in the working directory. ``docs/operations.md`` lists them
 from __future__ import annotations
 
 import enum
+import ipaddress
+import json
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, PrivateAttr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+STAFF_ROLES = ("clerk", "reviewer", "supervisor", "admin")  # gateway.staff.service.Role, without the import
 
 
 class TaskMode(enum.StrEnum):
@@ -18,6 +24,13 @@ class TaskMode(enum.StrEnum):
 
     INPROCESS = "inprocess"  # embedded default: a thread in the API process
     CELERY = "celery"  # production: Celery workers on Redis
+
+
+class LogFormat(enum.StrEnum):
+    """How log lines are written (docs/operations.md, "Logs")."""
+
+    TEXT = "text"  # one readable line per event
+    JSON = "json"  # one JSON object per line, for a log collector
 
 
 class Settings(BaseSettings):
@@ -67,10 +80,20 @@ class Settings(BaseSettings):
     certificate_county: str = Field("平罗县", description="County name on certificate numbers.")
     mortgage_deadline_working_days: int = Field(5, description="Working days allowed for mortgage registrations.")
     other_deadline_working_days: int = Field(10, description="Working days allowed for other registrations (预告登记).")
+    office_cutoff: time = Field(
+        time(17, 30), description="Local time (Asia/Shanghai) the office stops accepting for the day.")
+    after_hours_next_working_day: bool = Field(
+        True, description="A submission on a non-working day or after the cut-off is accepted the next working day.")
     complex_extension_working_days: int = Field(
         10, description="Working days added when pre-review finds a complex case (survey, announcement, inheritance)."
     )
+    max_extension_working_days: int = Field(
+        20, ge=0, description="Most working days all extensions of one application may add up to (pre-review's "
+        "complex-case extension included); 20 keeps every type within the 30 working days of 不动产登记暂行条例 §20."
+    )
     at_risk_working_days: int = Field(1, description="An open application with this many working days left or fewer is at risk.")
+    certificate_expiry_warning_days: int = Field(
+        30, ge=0, description="An institution certificate expiring within this many days is flagged (admin page, CLI, /metrics).")
     fee_residential_yuan: str = Field("80", description="Registration fee per residential case, yuan.")
     fee_non_residential_yuan: str = Field("550", description="Registration fee per non-residential case, yuan.")
 
@@ -79,6 +102,14 @@ class Settings(BaseSettings):
         description="Secrets signing staff tokens, newest first; empty: one is generated into data_dir.",
     )
     staff_token_ttl_seconds: int = Field(8 * 3600, description="Lifetime of a staff token.")
+    require_totp: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Staff roles that must use a TOTP second factor (JSON list or comma-separated, e.g. admin,reviewer).",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Reverse proxies (IPs or CIDRs) whose X-Forwarded-For / Forwarded headers name the client.",
+    )
 
     callback_max_attempts: int = Field(8, description="Tries before a callback is dead-lettered.")
     callback_backoff_base_seconds: float = Field(30.0, description="First retry delay; doubles.")
@@ -86,13 +117,42 @@ class Settings(BaseSettings):
     callback_timeout_seconds: float = Field(10.0, description="HTTP timeout of one callback POST.")
     sweep_interval_seconds: float = Field(5.0, description="How often due work is re-driven.")
 
-    public_base_url: str = Field("http://127.0.0.1:8000", description="URL printed and linked.")
+    public_base_url: str = Field(
+        "", description="The gateway's URL as institutions and certificate holders reach it: printed, linked, and in "
+        "certificates' VerifyUrl; empty: http://<host>:<port> of `gateway serve` (127.0.0.1 for 0.0.0.0 or ::).")
     api_threads: int = Field(
         16, description="Threads per API process for blocking work (database, signatures); requests beyond wait.")
     loop_lag_warn_ms: float = Field(
         200.0, description="Log a warning when the API's event loop wakes this much later than asked.")
+    log_format: LogFormat = Field(LogFormat.TEXT, description="Log lines as text or json (one object per line).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe level logged by the gateway, uvicorn and Celery.")
     host: str = Field("127.0.0.1", description="Address `gateway serve` binds.")
     port: int = Field(8000, description="Port `gateway serve` binds.")
+
+    @field_validator("require_totp", "trusted_proxies", mode="before")
+    @classmethod
+    def _list_from_text(cls, value: object) -> object:
+        """An environment variable may hold a JSON list or comma-separated values."""
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("require_totp")
+    @classmethod
+    def _known_roles(cls, roles: list[str]) -> list[str]:
+        unknown = [role for role in roles if role not in STAFF_ROLES]
+        if unknown:
+            raise ValueError(f"unknown staff roles {unknown}; the roles are {', '.join(STAFF_ROLES)}")
+        return roles
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            ipaddress.ip_network(proxy, strict=False)  # a ValueError names the bad entry
+        return proxies
 
     @property
     def effective_database_url(self) -> str:
@@ -104,6 +164,36 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    # Whether public_base_url was derived from host and port (and so follows them in ``serving``).
+    _derived_public_url: bool = PrivateAttr(False)
+
+    def model_post_init(self, context: object, /) -> None:
+        if not self.public_base_url:
+            self.public_base_url = served_url(self.host, self.port)
+            self._derived_public_url = True
+
+    def serving(self, *, host: str, port: int) -> Settings:
+        """These settings for the address `gateway serve` actually binds (``--host``/``--port``):
+        a public URL that was not configured follows it, so certificates name the port served."""
+        update: dict[str, object] = {"host": host, "port": port}
+        if self._derived_public_url:
+            update["public_base_url"] = served_url(host, port)
+        return self.model_copy(update=update)
+
+    @property
+    def public_url_derived(self) -> bool:
+        """True when GATEWAY_PUBLIC_BASE_URL was not set and the URL is made from host and port."""
+        return self._derived_public_url
+
+
+def served_url(host: str, port: int) -> str:
+    """``http://<host>:<port>``; a wildcard address is reached on this machine through the loopback."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal
+    return f"http://{host}:{port}"
 
 
 @lru_cache

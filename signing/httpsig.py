@@ -13,11 +13,13 @@ Profile
 * ``created`` is required; a signature older than ``max_age_seconds`` or more than 60 seconds
   in the future is refused. Exactly one signature per request.
 
-Replay protection beyond the age window (nonces, idempotency keys) is the gateway's job.
+Replay protection beyond the age window is the gateway's job; :func:`signature_replay_key` names a
+signature for it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -41,6 +43,8 @@ ALGORITHMS = {
 DEFAULT_LABEL = "sig1"
 MAX_FUTURE_SKEW = timedelta(seconds=60)
 MIN_RSA_BITS = 2048
+P256_COORDINATE_BYTES = 32
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,33 @@ def announced_signature(
     if created < moment - timedelta(seconds=max_age_seconds):
         raise HttpSignatureInvalid(f"HTTP signature does not verify: signature is older than {max_age_seconds} seconds")
     return AnnouncedSignature(key_id, created)
+
+
+def signature_replay_key(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
+    """Lower-case hex SHA-256 naming the request's one signature, for refusing its replay.
+
+    It is taken over the signature's bytes, not the header's text, so a copy under another label
+    or another base64 spelling has the same key; and since an ECDSA signature (r, s) and its twin
+    (r, n − s) both verify, and anyone holding one can compute the other, ``s`` is first put in
+    its lower half. Call it only on a request :func:`verify_request` accepted.
+
+    :raises HttpSignatureMissing: no Signature or Signature-Input field.
+    :raises HttpSignatureInvalid: the fields are malformed or do not carry the announced label.
+    """
+    fields = _FieldLines(_pairs(headers))
+    _signature_parameters(fields)
+    label = next(iter(http_sf.parse(fields.combined("signature-input").encode("ascii"), tltype="dictionary")))
+    try:
+        signatures = http_sf.parse(fields.combined("signature").encode("ascii"), tltype="dictionary")
+    except (ValueError, TypeError, UnicodeEncodeError):
+        raise HttpSignatureInvalid("Signature is not a valid structured field") from None
+    value = signatures.get(label, (None,))[0]
+    if not isinstance(value, bytes):
+        raise HttpSignatureInvalid(f"Signature has no byte sequence labelled {label!r}")
+    if len(value) == 2 * P256_COORDINATE_BYTES:  # ECDSA P-256 (RSA signatures are 256 bytes or more)
+        s = int.from_bytes(value[P256_COORDINATE_BYTES:], "big")
+        value = value[:P256_COORDINATE_BYTES] + min(s, P256_ORDER - s).to_bytes(P256_COORDINATE_BYTES, "big")
+    return hashlib.sha256(value).hexdigest()
 
 
 class _PolicyVerifier(HTTPMessageVerifier):

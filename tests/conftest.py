@@ -53,18 +53,20 @@ def start_runtime(settings: Settings) -> Runtime:
 
 def seed(runtime: Runtime, pki: TestPki, *, callback_url: str | None = None) -> None:
     """The test bank (RSA and EC certificates), another bank, a reviewer and an admin."""
-    from gateway.institutions.service import add_certificate, add_institution
+    from gateway.institutions.service import add_certificate, add_institution, certificate_record
     from gateway.staff.service import add_user
 
+    trust = runtime.trust
     with transaction(runtime.sessions) as session:
         bank = add_institution(session, code=factories.BANK_CODE, name="平罗县测试商业银行", kind="bank",
-                               cert_pem=pki.bank.cert_pem, callback_url=callback_url)
-        add_certificate(session, institution=bank, cert_pem=pki.bank_ec.cert_pem)
-        add_certificate(session, institution=bank, cert_pem=pki.expired.cert_pem)
-        add_certificate(session, institution=bank, cert_pem=pki.not_yet_valid.cert_pem)
-        add_certificate(session, institution=bank, cert_pem=pki.untrusted.cert_pem)
+                               cert_pem=pki.bank.cert_pem, callback_url=callback_url, trust=trust)
+        add_certificate(session, institution=bank, cert_pem=pki.bank_ec.cert_pem, trust=trust)
+        # Registration refuses these three; stored directly, they stand for certificates that expired,
+        # or whose CA left the trust anchors, after they were registered: intake must still refuse them.
+        for identity in (pki.expired, pki.not_yet_valid, pki.untrusted):
+            session.add(certificate_record(bank, identity.certificate))
         add_institution(session, code=factories.OTHER_BANK_CODE, name="另一家银行", kind="bank",
-                        cert_pem=pki.other_bank.cert_pem)
+                        cert_pem=pki.other_bank.cert_pem, trust=trust)
         add_user(session, username="reviewer", role="reviewer", password=REVIEWER_PASSWORD)
         add_user(session, username="reviewer2", role="reviewer", password=REVIEWER_PASSWORD)
         add_user(session, username="admin", role="admin", password=ADMIN_PASSWORD)

@@ -6,9 +6,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from gateway import logs
 from gateway.api import problems
 from gateway.api.bodies import BufferedBodies
 from gateway.api.loop_lag import LoopLagProbe
+from gateway.api.request_id import RequestIds
 from gateway.api.write_gate import WriteGate
 from gateway.runtime import Runtime
 from gateway.settings import Settings, get_settings
@@ -30,6 +32,8 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if owned:  # gateway serve; also each process of `--workers N`, which starts with bare logging
+            logs.configure(settings or get_settings())
         if app.state.runtime is None:
             app.state.runtime = Runtime.from_settings(settings or get_settings())
         _size_thread_pool(app.state.runtime)
@@ -57,6 +61,8 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     # Outermost first in effect: bodies are read whole, then (embedded mode) writers queue.
     app.add_middleware(WriteGate, runtime=lambda: app.state.runtime)
     app.add_middleware(BufferedBodies, runtime=lambda: app.state.runtime)
+    # Outermost of ours: even a body refused before the app runs (408, 413) carries the request id.
+    app.add_middleware(RequestIds)
     problems.install(app)
     for router in (institutions, certificates, catalogue, review, supervision, staff, operations, admin, web):
         app.include_router(router)

@@ -9,18 +9,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from gateway.errors import Forbidden, NotAuthenticated, RequestTooLarge
+from gateway.logs import bind_actor
 from gateway.persistence.db import read_only, transaction
 from gateway.persistence.models import Institution, StaffUser
 from gateway.persistence.types import utcnow
 from gateway.runtime import Runtime
 from gateway.staff.service import Role
+from gateway.staff.sign_in import refuse_if_pending
+from gateway.institutions import replay
 from gateway.institutions.auth import authenticate_institution
 
 READING_METHODS = frozenset({"GET", "HEAD"})
+
+# Row ids are 64-bit (BIGINT on PostgreSQL, INTEGER on SQLite): a larger number in a path names
+# nothing, and must be refused (422) before it reaches the database driver, which cannot bind it.
+MAX_ID = 2**63 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id (1 to 2^63-1).")]
+# A material's position on its application (counted from 0).
+PathPosition = Annotated[int, Path(ge=0, le=2**31 - 1, description="Position from 0.")]
 
 
 def request_body(request: Request, limit: int, *, code: str = "xml.too_large") -> bytes:
@@ -69,19 +79,26 @@ ReadDbSession = Annotated[Session, Depends(get_read_db, scope="function")]
 
 
 def signed_institution(request: Request, runtime: RuntimeDep, session: DbSession) -> Institution:
-    """The institution whose registered key signed this HTTP request (RFC 9421)."""
+    """The institution whose registered key signed this HTTP request (RFC 9421); a signature on
+    a POST is good for one request only (:mod:`gateway.institutions.replay`)."""
     body = request_body(request, runtime.settings.max_material_bytes, code="material.too_large")
     request.state.body = body
-    return authenticate_institution(
+    now = utcnow()
+    institution = authenticate_institution(
         session,
         method=request.method,
         url=_raw_url(request),
         headers=request.headers.items(),
         body=body,
         max_age_seconds=runtime.settings.http_signature_max_age_seconds,
-        now=utcnow(),
+        now=now,
         trust=runtime.trust,
     )
+    bind_actor(institution.code)  # log lines from here on name the institution
+    if replay.is_once_only(request.method):
+        replay.use_signature(session, institution=institution, headers=request.headers.items(),
+                             max_age_seconds=runtime.settings.http_signature_max_age_seconds, now=now)
+    return institution
 
 
 def _raw_url(request: Request) -> str:
@@ -102,6 +119,8 @@ def staff_user(request: Request, runtime: RuntimeDep, session: DbSession) -> Sta
     user = session.get(StaffUser, runtime.tokens.user_id(header[7:].strip()))
     if user is None or not user.active:
         raise NotAuthenticated("the account is not active", code="auth.bad_token")
+    refuse_if_pending(user, runtime.settings)  # e.g. GATEWAY_REQUIRE_TOTP set after the token was issued
+    bind_actor(f"staff:{user.username}")
     return user
 
 

@@ -21,6 +21,7 @@ STATUS_BY_KIND = {
     "timeout": 408,
     "too_large": 413,
     "unavailable": 503,
+    "rate_limited": 429,
 }
 PROBLEM_TYPE = "https://mortgage-gateway.example/errors/"
 MEDIA_TYPE = "application/problem+json"
@@ -42,10 +43,14 @@ async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
     response = problem(status, exc.code, exc.title, exc.detail, exc.extra)
     if headers:
         response.headers.update(headers)
+    if status == 429 and "retry_after" in exc.extra:
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
     return response
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    # The code only: the violations may quote the submitted values.
+    log.info("refused %s %s: request.invalid", request.method, request.url.path)
     fields = [{"path": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
     return problem(422, "request.invalid", "The request is not acceptable", "invalid fields", {"violations": fields})
 

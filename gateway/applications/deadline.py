@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gateway.calendar.acceptance import acceptance_day
 from gateway.calendar.clock import Extension, Pause, compute_deadline
 from gateway.calendar.schedule import parse_year_schedule
 from gateway.calendar.working_days import Deadline, WorkingCalendar
@@ -43,10 +44,20 @@ def load_calendar(session: Session) -> WorkingCalendar:
     return _cache[key]
 
 
+def accepted_on(settings: Settings, calendar: WorkingCalendar, received_at: datetime) -> date:
+    """The day of acceptance (受理) of a submission received at ``received_at`` (api.md §6.3)."""
+    return acceptance_day(received_at.astimezone(LOCAL_TZ), calendar, cutoff=settings.office_cutoff,
+                          next_working_day_after_hours=settings.after_hours_next_working_day)
+
+
 def current_deadline(session: Session, settings: Settings, application: Application, *, today: date) -> Deadline:
     """The deadline from acceptance, pauses and extensions, an open pause assumed to end ``today``."""
+    calendar = load_calendar(session)
+    accepted = accepted_on(settings, calendar, application.received_at)
+    # A pause begun before the day of acceptance (staff at work on a Sunday) runs from acceptance.
     pauses = [
-        Pause(local_date(p.started_at), local_date(p.ended_at) if p.ended_at else None, p.reason)
+        Pause(max(local_date(p.started_at), accepted),
+              max(local_date(p.ended_at), accepted) if p.ended_at else None, p.reason)
         for p in session.scalars(select(ApplicationPause).where(ApplicationPause.application_id == application.id)
                                  .order_by(ApplicationPause.id))
     ]
@@ -55,9 +66,9 @@ def current_deadline(session: Session, settings: Settings, application: Applicat
         for e in session.scalars(select(ApplicationExtension).where(ApplicationExtension.application_id == application.id))
     ]
     return compute_deadline(
-        accepted_on=local_date(application.received_at),
+        accepted_on=accepted,
         working_days=working_days_for(settings, application.registration_type),
-        pauses=pauses, extensions=extensions, calendar=load_calendar(session), today=today,
+        pauses=pauses, extensions=extensions, calendar=calendar, today=today,
     )
 
 

@@ -1,7 +1,7 @@
 """Institution API: submit applications, follow them, fetch signed results; upload materials."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import DbSession, RuntimeDep, SignedInstitution, request_body
 from gateway.api.problems import responses
+from gateway.api.times import UtcTime
 from gateway.applications.intake import IntakeOutcome, accept_submission, check_submission, dry_run
 from gateway.applications.transfers import confirm, is_transferee
 from gateway.applications.supplements import SuppliedMaterial, evidence_of, supply
@@ -58,20 +59,20 @@ class HistoryEntry(BaseModel):
     from_status: str | None
     to_status: str
     actor_kind: str
-    at: datetime
+    at: UtcTime
     note: dict | None = None
 
 
 class DocumentEntry(BaseModel):
     kind: str
     sha256: str
-    created_at: datetime
+    created_at: UtcTime
 
 
 class ExtensionEntry(BaseModel):
     working_days: int
     reason: str
-    at: datetime
+    at: UtcTime
 
 
 class ApplicationStatus(BaseModel):
@@ -79,7 +80,7 @@ class ApplicationStatus(BaseModel):
     request_id: str
     registration_type: str
     status: str
-    received_at: datetime
+    received_at: UtcTime
     due_date: date
     deadline_provisional: bool = Field(description="True while the due date counts days of a year whose official calendar is not loaded yet.")
     triage: str
@@ -87,7 +88,10 @@ class ApplicationStatus(BaseModel):
     findings: list[dict]
     extensions: list[ExtensionEntry] = Field(
         default_factory=list, description="Working days added to the deadline, each with its reason.")
-    decided_at: datetime | None
+    decided_at: UtcTime | None
+    decision_reason: str | None = Field(
+        None, description="The reviewer's reason for the decision standing now (a rejection, an approval, or a "
+        "supplement request not yet answered), as in the signed document's Reason; null when none was given.")
     history: list[HistoryEntry]
     documents: list[DocumentEntry]
 
@@ -134,6 +138,7 @@ def status(application_no: str, institution: SignedInstitution, session: DbSessi
                                      .order_by(ApplicationExtension.id))
         ],
         decided_at=application.decided_at,
+        decision_reason=application.decision_reason,
         history=[
             HistoryEntry(action=e.action, from_status=e.from_status, to_status=e.to_status,
                          actor_kind=e.actor_kind, at=e.at, note=e.note)
@@ -290,7 +295,7 @@ class TransfereeConfirmationIn(BaseModel):
 
 class TransfereeConfirmationOut(BaseModel):
     application_no: str
-    confirmed_at: datetime
+    confirmed_at: UtcTime
     evidence_sha256: str
 
 

@@ -38,7 +38,7 @@ from gateway.errors import (
     StaleRequest,
     UnknownInstitution,
 )
-from gateway.institutions.service import find_signer
+from gateway.institutions.service import find_signer, refuse_if_disabled
 from gateway.persistence.counters import next_value
 from gateway.persistence.db import read_only, transaction
 from gateway.persistence.models import Application, ApplicationMaterial, Material, SignedDocument
@@ -210,6 +210,7 @@ def _institution_for(session: Session, verified: VerifiedDocument, application: 
         raise UnknownInstitution(extra=_unknown_code_facts(application))
     if certificate is None:
         raise CertificateNotRegistered()
+    refuse_if_disabled(session, institution)
     return institution
 
 

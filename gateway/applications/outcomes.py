@@ -34,7 +34,12 @@ def issue_notice(
     registration: documents.RegistrationFacts | None = None, reason: str | None = None,
     supplement: tuple[documents.SupplementItem, ...] = (), certificate: documents.CertificateFiles | None = None,
 ) -> SignedDocument:
-    """Sign a result (or supplement request), keep it as evidence and queue its delivery."""
+    """Sign a result (or supplement request), keep it as evidence and queue its delivery.
+
+    An approval's result is often issued later than the decision (after the whole group is approved,
+    or once the certificate is made): its ``Reason`` is the one the reviewer recorded on the application."""
+    if decision == "APPROVED" and reason is None:
+        reason = application.decision_reason
     facts = documents.ResultFacts(
         application_no=application.application_no, request_id=application.request_id,
         mortgagee_code=application.canonical["mortgagee"]["code"], request_sha256=application.request_sha256,

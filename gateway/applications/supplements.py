@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from gateway.actors import Actor
 from gateway.applications.lifecycle import transition
 from gateway.applications.records import store_document
-from gateway.applications.states import Action
+from gateway.applications.states import Action, Status, next_status
 from gateway.errors import MaterialMissing
 from gateway.materials.service import find_material
 from gateway.persistence.models import Application, ApplicationMaterial, Institution
@@ -33,6 +33,8 @@ def supply(
 
     ``evidence`` is the exact authenticated request (body and signature fields), kept verbatim.
     """
+    # The state first: an application not waiting for a supplement is told so (409), whatever the materials.
+    next_status(Status(application.status), Action.SUPPLEMENT)
     found = []
     for item in materials:
         material = find_material(session, institution_id=institution.id, sha256=item.sha256)
@@ -42,6 +44,7 @@ def supply(
         found.append(material)
     transition(session, settings, application, Action.SUPPLEMENT, Actor.institution(institution.code), at=at,
                note={"materials": [item.type_code for item in materials], "note": note})
+    application.decision_reason = None  # the supplement request it answered no longer stands
     position = session.scalar(select(func.count(ApplicationMaterial.id))
                               .where(ApplicationMaterial.application_id == application.id)) or 0
     for offset, (item, material) in enumerate(zip(materials, found, strict=True)):

@@ -3,10 +3,12 @@
 - ``schedule``: the JSON file an operator loads for a year the calendar library does not know yet.
 - ``statutory``: the fixed statutory holidays, the basis of provisional deadlines.
 - ``working_days``: ``WorkingCalendar``, which judges each day and adds working days.
+- ``acceptance``: the day a submission is accepted (受理), office hours and working days considered.
 - ``clock``: one application's deadline, with pauses (补正, 公告) and extensions.
 
 Pure: no database, no web framework.
 """
+from gateway.calendar.acceptance import acceptance_day
 from gateway.calendar.clock import (
     Extension,
     Pause,
@@ -33,6 +35,7 @@ __all__ = [
     "ScheduleInvalid",
     "WorkingCalendar",
     "YearSchedule",
+    "acceptance_day",
     "compute_deadline",
     "is_at_risk",
     "is_overdue",

@@ -1,7 +1,6 @@
 """Certificates: downloads and paper requests for institutions, public verification, staff actions."""
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -11,8 +10,9 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from gateway.api.deps import Admin, DbSession, ReadDbSession, RuntimeDep, SignedInstitution, request_body
+from gateway.api.deps import Admin, DbSession, PathId, ReadDbSession, RuntimeDep, SignedInstitution, request_body
 from gateway.api.problems import responses
+from gateway.api.times import UtcTime
 from gateway.applications.endpoints import _own_application
 from gateway.certificates import postal, service, verification
 from gateway.certificates.models import IssuedCertificate
@@ -62,8 +62,8 @@ class PostalOut(BaseModel):
     certificate_no: str
     status: str
     tracking_no: str | None
-    requested_at: datetime
-    updated_at: datetime | None
+    requested_at: UtcTime
+    updated_at: UtcTime | None
 
 
 def _postal_out(session, request) -> PostalOut:
@@ -102,7 +102,7 @@ def postal_queue(session: DbSession, admin: Admin,
 
 
 @router.post("/v1/admin/postal-requests/{request_id}", response_model=PostalOut, responses=responses(401, 403, 404, 409, 422))
-def postal_update(request_id: int, body: PostalUpdate, session: DbSession, admin: Admin) -> PostalOut:
+def postal_update(request_id: PathId, body: PostalUpdate, session: DbSession, admin: Admin) -> PostalOut:
     """Record printing, then posting with the EMS tracking number (no postal service is called)."""
     updated = postal.advance(session, request_id, status=body.status, tracking_no=body.tracking_no,
                              staff=admin.username, at=utcnow())
@@ -120,20 +120,56 @@ def revoke(certificate_no: str, body: RevokeIn, session: DbSession, admin: Admin
     return {"certificate_no": certificate.certificate_no, "status": certificate.status}
 
 
-@router.get("/v1/verify/{code}", tags=["public"], responses=responses(404, 422))
-def verify_json(code: str, session: DbSession) -> dict:
+class OtherItem(BaseModel):
+    label: str | None
+    value: str | None
+
+
+class CertificateView(BaseModel):
+    """What anyone may see of a certificate (api.md §3.12)."""
+
+    certificate_no: str
+    status: str
+    status_zh: str
+    status_changed_at: UtcTime | None
+    status_reference: str | None
+    revoke_reason: str | None
+    right_or_matter: str | None
+    rights_holder: str | None
+    obligors: list[str]
+    obligor_ids: list[str]
+    location: str | None
+    unit_code: str | None
+    other: list[OtherItem]
+    authority: str | None
+    registered_on: str | None
+    pdf_sha256: str
+
+
+class UploadVerdict(BaseModel):
+    ok: bool
+    verdict: str
+    message_zh: str
+    signer: str | None
+    signed_at: UtcTime | None
+
+
+@router.get("/v1/verify/{code}", tags=["public"], response_model=CertificateView, responses=responses(404, 422))
+def verify_json(code: str, session: DbSession) -> CertificateView:
     """Key fields (personal data masked) and the status of the certificate with this code."""
     certificate = verification.find_by_code(session, code)
-    return verification.public_view(certificate, obligor_ids=verification.obligor_ids_of(session, certificate))
+    return CertificateView(**verification.public_view(
+        certificate, obligor_ids=verification.obligor_ids_of(session, certificate)))
 
 
-@router.post("/v1/verify/{code}/pdf", tags=["public"], responses=responses(404, 413, 422),
+@router.post("/v1/verify/{code}/pdf", tags=["public"], response_model=UploadVerdict, responses=responses(404, 413, 422),
              openapi_extra={"requestBody": {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
-def verify_pdf_json(code: str, request: Request, runtime: RuntimeDep, session: ReadDbSession) -> dict:
+def verify_pdf_json(code: str, request: Request, runtime: RuntimeDep, session: ReadDbSession) -> UploadVerdict:
     """Check an uploaded PDF: the authority's seal intact, and the bytes the register recorded."""
     data = request_body(request, MAX_UPLOAD, code="certificate.upload_too_large")
     certificate = verification.find_by_code(session, code)
-    return vars(verification.check_upload(certificate, data, seal_anchors=seal_trust_anchors(runtime.settings)))
+    return UploadVerdict(**vars(verification.check_upload(certificate, data,
+                                                          seal_anchors=seal_trust_anchors(runtime.settings))))
 
 
 def _page(request: Request, session, code: str, check=None, status_code: int = 200) -> HTMLResponse:

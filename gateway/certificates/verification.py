@@ -72,8 +72,9 @@ def public_view(certificate: IssuedCertificate, *, obligor_ids: list[str] = ()) 
         "certificate_no": certificate.certificate_no,
         "status": certificate.status,
         "status_zh": STATUS_ZH[certificate.status],
-        # In the registration centre's time: the page prints its first ten characters as the date.
-        "status_changed_at": (certificate.status_changed_at.astimezone(LOCAL_TZ).isoformat()
+        "status_changed_at": certificate.status_changed_at,  # aware UTC; JSON writes it with a Z
+        # The day in the registration centre's time, which the page prints.
+        "status_changed_on": (certificate.status_changed_at.astimezone(LOCAL_TZ).date().isoformat()
                               if certificate.status_changed_at else None),
         "status_reference": certificate.status_reference,
         "revoke_reason": certificate.revoke_reason,

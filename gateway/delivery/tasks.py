@@ -1,7 +1,13 @@
-"""Delivery tasks: one attempt per call, leased so that two workers never send at once."""
+"""Delivery tasks: one attempt per call, leased so that two workers never send at once.
+
+An attempt is three steps: lease the delivery (a short transaction that also resolves the
+institution's callback URL as it is now), POST with no transaction open, then record the outcome
+and the attempt in one transaction. A dead letter is logged at WARNING once it is committed.
+"""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -9,9 +15,12 @@ from typing import TYPE_CHECKING
 import httpx
 from sqlalchemy import or_, select, update
 
-from gateway.delivery.service import DELIVERED, PENDING, record_failure, record_success
+from gateway.delivery.service import (
+    DEAD, DELIVERED, FAILED, PENDING, Sent, dead_letter_of, dead_letter_unsent, log_dead_letter, record_attempt,
+    record_late_attempt, why_unsendable,
+)
 from gateway.persistence.db import lock_for_update, transaction
-from gateway.persistence.models import Application, Delivery
+from gateway.persistence.models import Application, Delivery, Institution
 from gateway.persistence.types import utcnow
 from gateway.tasks.leases import MESSAGE_LIFETIME
 from gateway.tasks.registry import periodic, task
@@ -39,16 +48,21 @@ def attempt_delivery(runtime: Runtime, delivery_id: int) -> None:
     leased = _lease(runtime, delivery_id)
     if leased is None:
         return  # delivered, dead, not yet due, or another worker holds it
-    error = _post(runtime, leased)
+    sent = _post(runtime, leased)
+    dead = None
     with transaction(runtime.sessions) as session:
         delivery = session.scalar(lock_for_update(select(Delivery).where(Delivery.id == delivery_id), session))
         if delivery.status != PENDING:
+            record_late_attempt(session, delivery, sent, at=utcnow())
             return
-        if error is None:
-            record_success(delivery, at=utcnow())
-        else:
-            record_failure(delivery, runtime.settings, error, at=utcnow())
-            log.info("delivery %s failed (attempt %s): %s", delivery_id, delivery.attempts, error)
+        outcome = record_attempt(session, delivery, runtime.settings, sent, at=utcnow())
+        attempts = delivery.attempts
+        if outcome == DEAD:
+            dead = dead_letter_of(session, delivery)
+    if outcome == FAILED:
+        log.info("delivery %s failed (attempt %s): %s", delivery_id, attempts, sent.error)
+    if dead is not None:
+        log_dead_letter(dead)
 
 
 def _lease(runtime: Runtime, delivery_id: int) -> _Leased | None:
@@ -63,36 +77,53 @@ def _lease(runtime: Runtime, delivery_id: int) -> _Leased | None:
             return None
         if delivery.lease_until is not None and delivery.lease_until > now:
             return None
-        delivery.lease_until = now + lease
-        application = session.get(Application, delivery.application_id)
-        return _Leased(
-            delivery.id, delivery.url, delivery.document.content,
-            application.application_no, delivery.document.kind,
-        )
+        institution = session.get(Institution, delivery.institution_id)
+        reason = why_unsendable(institution)
+        if reason is not None:
+            dead_letter_unsent(session, delivery, reason, at=now)
+            dead = dead_letter_of(session, delivery)
+        else:
+            dead = None
+            delivery.url = institution.callback_url  # the URL as it is now, not as it was when queued
+            delivery.lease_until = now + lease
+            application = session.get(Application, delivery.application_id)
+            leased = _Leased(
+                delivery.id, delivery.url, delivery.document.content,
+                application.application_no, delivery.document.kind,
+            )
+    if dead is not None:
+        log_dead_letter(dead)
+        return None
+    return leased
 
 
-def _post(runtime: Runtime, leased: _Leased) -> str | None:
-    """Send; None on a 2xx answer, else a short description of what went wrong."""
+def _post(runtime: Runtime, leased: _Leased) -> Sent:
+    """Send once; what came back (``error`` None on a 2xx answer)."""
     headers = {
         "Content-Type": "application/xml",
         "X-Gateway-Delivery-Id": str(leased.delivery_id),
         "X-Gateway-Application-No": leased.application_no,
         "X-Gateway-Document-Kind": leased.kind,
     }
-    headers.update(sign_headers(
-        method="POST", url=leased.url, headers=headers, body=leased.body,
-        key_id=runtime.signer.key_id, private_key=runtime.signer.key,
-    ))
+    started = time.monotonic()
     try:
+        headers.update(sign_headers(
+            method="POST", url=leased.url, headers=headers, body=leased.body,
+            key_id=runtime.signer.key_id, private_key=runtime.signer.key,
+        ))
         response = httpx.post(
             leased.url, content=leased.body, headers=headers,
             timeout=runtime.settings.callback_timeout_seconds,
         )
-    except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}"
-    if 200 <= response.status_code < 300:
-        return None
-    return f"HTTP {response.status_code}"
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        # The error's name only: its message may quote the URL, or whatever the receiver sent.
+        return Sent(leased.url, None, type(exc).__name__, _since(started))
+    error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    return Sent(leased.url, response.status_code, error, _since(started))
+
+
+def _since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
 
 
 @periodic("delivery.sweep")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.errors import NotAuthenticated
+from gateway.institutions.service import refuse_if_disabled
 from gateway.persistence.models import Institution, InstitutionCertificate
 from signing.errors import SigningError, UnknownKey
 from signing.httpsig import announced_signature, verify_request
@@ -87,6 +88,7 @@ def authenticate_institution(
         )
     except SigningError as exc:
         raise NotAuthenticated(str(exc), code=exc.code) from None
+    refuse_if_disabled(session, owners[verified.key_id])  # read per request, like the revocation
     return owners[verified.key_id]
 
 

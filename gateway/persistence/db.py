@@ -32,16 +32,20 @@ class ReadOnlyViolation(RuntimeError):
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and write-locking transactions."""
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and write-locking transactions.
+
+    Its errors never quote a statement's parameters (``hide_parameters``): they hold names and
+    ID numbers, and an error's text ends up in logs and tracebacks."""
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
+            url, echo=echo, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 30},
             # Connections are cheap; enough of them that no request waits for one.
             pool_size=16, max_overflow=64, pool_timeout=60,
         )
         _make_sqlite_transactions_serialisable(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=30)
+    return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         pool_timeout=30)
 
 
 def _make_sqlite_transactions_serialisable(engine: Engine) -> None:

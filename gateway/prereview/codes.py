@@ -50,15 +50,15 @@ PARTY_ID_BIRTH_DATE_INVALID = declare("party.id_birth_date_invalid", R, "居民�
 PARTY_ID_REGION_UNKNOWN = declare(
     "party.id_region_unknown", V, "居民身份证号码地址码无法核验（可能为已撤并或新设区划）", "GB 11643")
 PARTY_CREDIT_CODE_MALFORMED = declare("party.credit_code_malformed", R, "当事人统一社会信用代码长度或格式错误", "GB 32100")
-PARTY_CREDIT_CODE_CHECK_DIGIT = declare("party.credit_code_check_digit", R, "当事人统一社会信用代码校验位错误", "GB 32100")
+PARTY_CREDIT_CODE_CHECK_DIGIT = declare("party.credit_code_check_digit", R, "当事人统一社会信用代码校验位错误", "GB 32100, GB 11714")
 MORTGAGEE_CREDIT_CODE_MALFORMED = declare(
     "mortgagee.credit_code_malformed", R, "抵押权人统一社会信用代码长度或格式错误", "GB 32100")
 MORTGAGEE_CREDIT_CODE_CHECK_DIGIT = declare(
-    "mortgagee.credit_code_check_digit", R, "抵押权人统一社会信用代码校验位错误", "GB 32100")
+    "mortgagee.credit_code_check_digit", R, "抵押权人统一社会信用代码校验位错误", "GB 32100, GB 11714")
 TRANSFEREE_CREDIT_CODE_MALFORMED = declare(
     "transferee.credit_code_malformed", R, "受让人统一社会信用代码长度或格式错误", "GB 32100")
 TRANSFEREE_CREDIT_CODE_CHECK_DIGIT = declare(
-    "transferee.credit_code_check_digit", R, "受让人统一社会信用代码校验位错误", "GB 32100")
+    "transferee.credit_code_check_digit", R, "受让人统一社会信用代码校验位错误", "GB 32100, GB 11714")
 
 # Amounts and periods.
 AMOUNT_MISSING = declare("amount.missing", R, "未填写被担保主债权数额", "细则第66条")

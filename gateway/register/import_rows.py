@@ -7,10 +7,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy.orm import Session
-from stdnum.cn import ric, uscc
+from stdnum.cn import ric
 
 from bank_adapters.canonical import IdType
 from gateway.register.models import Encumbrance, PropertyUnit, RegisteredMortgage, RegistrationEntry, UnitOwner
+from gateway.prereview.identifiers import is_valid_credit_code
 from gateway.prereview.unit_code import UNIT_CODE_LENGTH, malformed_segments
 from gateway.register.repository import normalise_certificate_no
 from gateway.register.view import EncumbranceKind, MortgageKind, UnitState, UnitUse
@@ -91,7 +92,7 @@ def _identity(row) -> tuple[IdType, str]:
     number = row["id_number"]
     if id_type == IdType.RESIDENT_ID and not ric.is_valid(number):
         raise BadRow("id_number is not a valid resident ID number (check digit or structure)")
-    if id_type == IdType.USCC and not uscc.is_valid(number):
+    if id_type == IdType.USCC and not is_valid_credit_code(number):
         raise BadRow("id_number is not a valid unified social credit code")
     return id_type, number
 
@@ -132,7 +133,7 @@ def _mortgage(row, context: Context) -> Record:
     # Stored as the register writes numbers (ASCII brackets), which is how lookups search for them.
     row = {**row, "certificate_no": normalise_certificate_no(row["certificate_no"])}
     code = _unit_code(row, context, must_exist=True)
-    if not uscc.is_valid(row["mortgagee_code"]):
+    if not is_valid_credit_code(row["mortgagee_code"]):
         raise BadRow("mortgagee_code is not a valid unified social credit code")
     if row["certificate_no"] in context.existing_certificates:
         raise BadRow("certificate_no is already in the register or earlier in the file")
@@ -146,7 +147,7 @@ def _mortgage(row, context: Context) -> Record:
     registered_on = _date(row, "registered_on")
     received = _date(row, "received_at") or registered_on
     ids = [i for i in row.get("mortgagor_id_numbers", "").split(";") if i]
-    if any(not ric.is_valid(i) and not uscc.is_valid(i) for i in ids):
+    if any(not ric.is_valid(i) and not is_valid_credit_code(i) for i in ids):
         raise BadRow("mortgagor_id_numbers holds an invalid ID number or credit code")
     context.existing_certificates.add(row["certificate_no"])
     context.existing_priorities.add((code, priority))

@@ -33,8 +33,20 @@ class ImportReport:
     skipped: int = 0
 
 
-def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[tuple[int, str]]]:
-    """Rows with their line numbers (the header is line 1), or a header error."""
+@dataclass(frozen=True)
+class Row:
+    line: int  # the header is line 1
+    values: dict[str, str]
+    columns: int  # in the header
+    surplus: int  # fields beyond the header's columns
+
+
+def read_rows(path: Path) -> tuple[list[Row], list[tuple[int, str]]]:
+    """Rows with their line numbers, or a header error.
+
+    A row may have fewer fields than the header (the missing ones are empty), never more: a
+    surplus value belongs to no column, and dropping it would import something else than the file says.
+    """
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in ("record_type", "unit_code") if c not in (reader.fieldnames or [])]
@@ -43,7 +55,16 @@ def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[tuple[
         unknown = [c for c in reader.fieldnames if c not in COLUMNS]
         if unknown:
             return [], [(1, f"unknown column(s) {', '.join(unknown)}")]
-        return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader], []
+        columns = len(reader.fieldnames)
+        return [Row(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}, columns,
+                    len(row.get(None) or ())) for row in reader], []
+
+
+def _check(row: Row, context: import_rows.Context) -> Any:
+    if row.surplus:
+        raise import_rows.BadRow(f"the row has {row.columns + row.surplus} fields but the header names {row.columns}"
+                                 " columns (an unquoted comma?)")
+    return import_rows.check_row(row.values, context)
 
 
 def import_register(
@@ -62,11 +83,11 @@ def import_register(
             select(RegisteredMortgage).where(RegisteredMortgage.status == "IN_FORCE"))},
     )
     checked: list[tuple[int, Any]] = []
-    for line, row in progress(rows):
+    for row in progress(rows):
         try:
-            checked.append((line, import_rows.check_row(row, context)))
+            checked.append((row.line, _check(row, context)))
         except import_rows.BadRow as exc:
-            report.errors.append((line, str(exc)))
+            report.errors.append((row.line, str(exc)))
     if report.errors and not skip_bad_rows:
         return report
     report.skipped = len(report.errors)

@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.api.deps import DbSession, Reviewer, RuntimeDep
+from gateway.api.deps import DbSession, PathPosition, Reviewer, RuntimeDep, require_role
 from gateway.api.problems import responses
+from gateway.api.times import UtcTime, utc_text
 from gateway.applications.documents import SupplementItem
 from gateway.applications.states import Action
 from gateway.errors import NotFound
+from gateway.materials import downloads
+from gateway.persistence.models import StaffUser
 from gateway.persistence.types import utcnow
+from gateway.staff.service import Role
 from gateway.register.extract import register_extract
 from gateway.review import service
 
@@ -26,7 +30,7 @@ class QueueItem(BaseModel):
     status: str
     institution_code: str
     unit_code: str
-    received_at: datetime
+    received_at: UtcTime
     due_date: date
     claimed_by: str | None
 
@@ -69,18 +73,36 @@ class MaterialView(BaseModel):
     media_type: str
 
 
+class SignatureView(BaseModel):
+    """Facts about the request's signature, as recorded at intake (other facts recorded pass through)."""
+
+    model_config = ConfigDict(extra="allow")
+    not_before: UtcTime | None = None
+    not_after: UtcTime | None = None
+
+
+class HistoryRow(BaseModel):
+    action: str
+    from_: str | None = Field(alias="from")
+    to: str
+    actor_kind: str
+    actor: str | None
+    at: UtcTime
+    note: dict | None
+
+
 class ApplicationView(BaseModel):
     application_no: str
     status: str
     institution_code: str
     institution_name: str
-    received_at: datetime
+    received_at: UtcTime
     due_date: date
     claimed_by: str | None
     application: dict = Field(description="The canonical application: parties, property, claim, contracts.")
-    signature: dict = Field(description="Who signed, with which certificate, which algorithms.")
+    signature: SignatureView = Field(description="Who signed, with which certificate, which algorithms.")
     materials: list[MaterialView]
-    history: list[dict]
+    history: list[HistoryRow]
     findings: list[dict] = Field(description="Pre-review findings (预审) with codes and severities.")
     triage: str
     deadline_provisional: bool
@@ -94,21 +116,30 @@ def view(application_no: str, session: DbSession, reviewer: Reviewer) -> Applica
     return ApplicationView(
         application_no=a.application_no, status=a.status, institution_code=a.institution.code,
         institution_name=a.institution.name, received_at=a.received_at, due_date=a.due_date,
-        claimed_by=_username(session, a.claimed_by_id), application=a.canonical, signature=a.signature,
+        claimed_by=_username(session, a.claimed_by_id), application=_canonical_view(a.canonical),
+        signature=SignatureView(**(a.signature or {})),
         materials=[
             MaterialView(position=m.position, type_code=m.type_code, file_name=m.file_name,
                          sha256=m.material.sha256, size=m.material.size, media_type=m.material.media_type)
             for m in a.materials
         ],
         history=[
-            {"action": e.action, "from": e.from_status, "to": e.to_status, "actor_kind": e.actor_kind,
-             "actor": e.actor, "at": e.at.isoformat(), "note": e.note}
+            HistoryRow(action=e.action, to=e.to_status, actor_kind=e.actor_kind, actor=e.actor, at=e.at,
+                       note=e.note, **{"from": e.from_status})
             for e in a.events
         ],
         findings=a.findings or [], triage=a.triage, deadline_provisional=a.deadline_provisional,
         fee_yuan=f"{a.fee_amount:.2f}" if a.fee_amount is not None else None,
         register_extract=register_extract(session, a.unit_code),
     )
+
+
+def _canonical_view(canonical: dict) -> dict:
+    """The canonical application with the request's CreatedAt (given with the bank's offset) in UTC."""
+    created_at = canonical.get("created_at")
+    if not created_at:
+        return canonical
+    return {**canonical, "created_at": utc_text(datetime.fromisoformat(created_at))}
 
 
 def _find(session, application_no: str):
@@ -123,13 +154,14 @@ def _find(session, application_no: str):
 
 
 @router.get("/applications/{application_no}/materials/{position}", response_class=Response,
-            responses=responses(401, 403, 404))
-def material(application_no: str, position: int, session: DbSession, reviewer: Reviewer) -> Response:
-    """The bytes of one attached material, for viewing inline."""
+            responses={200: {"content": {"application/octet-stream": {}}, "description": "The material's bytes"},
+                       **responses(401, 403, 404, 422)})
+def material(application_no: str, position: PathPosition, session: DbSession, reviewer: Reviewer) -> Response:
+    """The bytes of one attached material, as a sandboxed download (its media type is in the application view)."""
     links = [m for m in _find(session, application_no).materials if m.position == position]
     if not links:
         raise NotFound("no such material")
-    return Response(links[0].material.content, media_type=links[0].material.media_type)
+    return downloads.as_download(links[0].material.content)
 
 
 class Transitioned(BaseModel):
@@ -202,7 +234,8 @@ def announcement(application_no: str, body: AnnouncementIn, runtime: RuntimeDep,
 
 class ExtensionIn(BaseModel):
     working_days: int = Field(ge=1, le=60)
-    reason: str = Field(min_length=1, max_length=500, pattern=NO_CONTROL_CHARACTERS)
+    # Blank or not is the service's check (review.reason_required), as for a rejection's reason.
+    reason: str = Field(max_length=500, pattern=NO_CONTROL_CHARACTERS)
 
 
 class DeadlineOut(BaseModel):
@@ -211,11 +244,15 @@ class DeadlineOut(BaseModel):
     provisional: bool
 
 
+ReviewerOrSupervisor = Annotated[StaffUser, Depends(require_role(Role.REVIEWER, Role.SUPERVISOR))]
+
+
 @router.post("/applications/{application_no}/extension", response_model=DeadlineOut,
              responses=responses(401, 403, 404, 409, 422))
 def extension(application_no: str, body: ExtensionIn, runtime: RuntimeDep, session: DbSession,
-              reviewer: Reviewer) -> DeadlineOut:
-    """Extend the deadline by working days; the reason is recorded and shown to the institution."""
-    a = service.extend(session, runtime.settings, application_no=application_no, reviewer=reviewer,
+              staff: ReviewerOrSupervisor) -> DeadlineOut:
+    """Extend the deadline by working days (the claim holder, or a supervisor), within the maximum per
+    application; the reason is recorded with who granted it and shown to the institution."""
+    a = service.extend(session, runtime.settings, application_no=application_no, staff=staff,
                        working_days=body.working_days, reason=body.reason, at=utcnow())
     return DeadlineOut(application_no=a.application_no, due_date=a.due_date, provisional=a.deadline_provisional)

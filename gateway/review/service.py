@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, bindparam, select, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session, defer, selectinload
 
 from gateway.actors import Actor
@@ -16,11 +16,12 @@ from gateway.applications.transfers import require_confirmation
 from gateway.applications.outcomes import after_rejection, group_members, issue_notice, register_when_ready
 from gateway.applications.deadline import extend_deadline
 from gateway.applications.states import FINAL, QUEUE_STATUSES, Action, Status
-from gateway.errors import IllegalTransition, InvalidRequest, NotClaimed, NotFound
+from gateway.errors import Forbidden, GatewayError, IllegalTransition, InvalidRequest, NotClaimed, NotFound
 from gateway.persistence.db import lock_for_update
-from gateway.persistence.models import Application, SignedDocument, StaffUser
+from gateway.persistence.models import Application, ApplicationExtension, SignedDocument, StaffUser
 from gateway.register.service import RegisterConflict, earlier_open_applications
 from gateway.runtime import Runtime
+from gateway.staff.service import Role
 
 
 def in_queue() -> ColumnElement[bool]:
@@ -116,6 +117,8 @@ class Decision:
     missing: tuple[documents.SupplementItem, ...] = ()
 
     def __post_init__(self):
+        if self.reason is not None and not self.reason.strip():
+            object.__setattr__(self, "reason", None)  # a blank reason is no reason: no empty Reason element
         if self.action not in (Action.APPROVE, Action.REJECT, Action.REQUEST_SUPPLEMENT):
             raise InvalidRequest("decision must be approve, reject or request_supplement", code="review.bad_decision")
         if self.action == Action.REJECT and not (self.reason or "").strip():
@@ -138,12 +141,14 @@ def decide(
         note = {**(note or {}), "missing": [vars(item) for item in decision.missing]}
     actor = Actor.staff(reviewer.username)
     transition(session, runtime.settings, application, decision.action, actor, at=at, note=note)
-    application.claimed_by_id = None
+    # The reason of the decision standing now: it goes into the signed document (an approval's
+    # result may be issued later, see issue_notice) and is shown in the status and on the pages.
+    application.claimed_by_id, application.decision_reason = None, decision.reason
     if decision.action == Action.REQUEST_SUPPLEMENT:
         return issue_notice(session, runtime, application, decision="SUPPLEMENT_REQUESTED", at=at,
-                            supplement=decision.missing)
+                            reason=decision.reason, supplement=decision.missing)
     if decision.action == Action.REJECT:
-        application.decided_at, application.decision_reason = at, decision.reason
+        application.decided_at = at
         document = issue_notice(session, runtime, application, decision="REJECTED", at=at, reason=decision.reason)
         after_rejection(session, runtime, application, at=at)
         return document
@@ -183,14 +188,43 @@ def announcement(
     return application
 
 
+class NotClaimHolder(Forbidden):
+    code = "review.extension_not_claim_holder"
+    title = "Only the reviewer holding the claim, or a supervisor, may extend the deadline"
+
+
+class ExtensionLimit(GatewayError):
+    code = "review.extension_limit"
+    title = "The extensions would exceed the maximum per application"
+    kind = "conflict"
+
+
 def extend(
-    session: Session, settings, *, application_no: str, reviewer: StaffUser, working_days: int, reason: str,
+    session: Session, settings, *, application_no: str, staff: StaffUser, working_days: int, reason: str,
     at: datetime,
 ) -> Application:
-    """Extend the deadline of an open application by working days, with a recorded reason."""
+    """Extend the deadline of an open application by working days, with a recorded reason.
+
+    The reviewer holding the claim decides whether the case needs the time; a supervisor may extend
+    any open application. All extensions together (pre-review's complex-case one included) stay
+    within ``settings.max_extension_working_days``."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidRequest("an extension needs a reason", code="review.reason_required")
     application = load_for_update(session, application_no)
     if Status(application.status) in FINAL:
         raise IllegalTransition("a decided application has no deadline to extend")
+    if staff.role != Role.SUPERVISOR and not (application.status == Status.IN_REVIEW
+                                              and application.claimed_by_id == staff.id):
+        raise NotClaimHolder("claim the application first, or ask a supervisor")
+    granted = session.scalar(select(func.coalesce(func.sum(ApplicationExtension.working_days), 0))
+                             .where(ApplicationExtension.application_id == application.id))
+    remaining = max(settings.max_extension_working_days - granted, 0)
+    if working_days > remaining:
+        raise ExtensionLimit(
+            f"{granted} working days are already granted; at most {remaining} more",
+            extra={"maximum_working_days": settings.max_extension_working_days, "granted_working_days": granted,
+                   "remaining_working_days": remaining})
     extend_deadline(session, settings, application, working_days=working_days, reason=reason,
-                    actor=reviewer.username, at=at)
+                    actor=staff.username, at=at)
     return application

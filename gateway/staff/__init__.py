@@ -1,1 +1,1 @@
-"""Staff accounts: reviewers, administrators (and, later, clerks and supervisors)."""
+"""Staff accounts: roles, sign-in (password, TOTP second factor, lockout) and their administration."""

@@ -72,6 +72,21 @@ def authenticate(session: Session, *, username: str, password: str, rehash: bool
     return user
 
 
+def hash_password(password: str) -> str:
+    """The argon2 hash of a new password, refused when it is too short."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidRequest(f"the password needs {MIN_PASSWORD_LENGTH} characters or more", code="staff.weak_password")
+    return _hasher.hash(password)
+
+
+def check_password(user: StaffUser, password: str) -> bool:
+    """Whether ``password`` is this user's (slow: call it in a read-only unit of work)."""
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def needs_rehash(user: StaffUser) -> bool:
     return _hasher.check_needs_rehash(user.password_hash)
 

@@ -12,6 +12,7 @@ from gateway.applications.deadline import current_deadline, load_calendar, local
 from gateway.calendar.clock import working_days_left
 from gateway.calendar.working_days import Deadline
 from gateway.applications.states import FINAL, PAUSED, Status
+from gateway.institutions.certificates import expiry_metrics
 from gateway.persistence.models import Application, ApplicationStep, Delivery, Institution
 from gateway.settings import Settings
 
@@ -117,4 +118,7 @@ def metrics_text(session: Session, *, now: datetime, at_risk_days: int, settings
     deliveries = dict(session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
     for status in ("pending", "delivered", "dead"):
         lines.append(f'gateway_deliveries{{status="{status}"}} {deliveries.get(status, 0)}')
+    warning_days = (settings.certificate_expiry_warning_days if settings
+                    else Settings.model_fields["certificate_expiry_warning_days"].default)
+    lines += expiry_metrics(session, now=now, within_days=warning_days)
     return "\n".join(lines) + "\n"

@@ -9,7 +9,7 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 from gateway.settings import Settings, get_settings
 from gateway.tasks import registry
@@ -47,6 +47,16 @@ def make_celery(settings: Settings, *, publisher: bool = False) -> Celery:
     for name in registry.TASKS:
         app.task(name=name, bind=True)(_entry_point(name))
     return app
+
+
+@signals.setup_logging.connect(weak=False)
+def _gateway_logging(**_options: Any) -> None:
+    """Celery replaces the root logger's handlers with its own format unless something answers
+    this signal: answer it with the gateway's set-up, so a worker's lines look like the API's
+    (level from ``GATEWAY_LOG_LEVEL``, not ``--loglevel``)."""
+    from gateway.logs import configure
+
+    configure(get_settings())
 
 
 def _sweep_schedule(settings: Settings) -> dict[str, dict[str, Any]]:

@@ -75,3 +75,4 @@ def load_all() -> None:
     import gateway.certificates.tasks  # noqa: F401
     import gateway.delivery.tasks  # noqa: F401
     import gateway.tasks.relay  # noqa: F401
+    import gateway.institutions.replay  # noqa: F401

@@ -1,6 +1,59 @@
-"""Admin web pages: institutions (to be filled in)."""
+"""Admin web pages: institutions — the list, one institution (certificates, branches, recorded
+changes) with its forms to change the name and callback URL and to disable or enable it."""
 from __future__ import annotations
 
-from gateway.web.routing import web_router
+from typing import Literal
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from gateway.institutions import administration
+from gateway.logs import current_request_id
+from gateway.web.auth import Admin, PostedForm, WebDb
+from gateway.web.routing import render, web_router
 
 router = web_router()
+DONE_ZH = {"updated": "已保存机构名称和回调地址。", "unchanged": "名称和回调地址与原来相同，未作修改。",
+           "disabled": "机构已停用：其请求将被拒绝（institution.disabled），在办申请仍可审核，结果照常送达。",
+           "enabled": "机构已启用，其请求重新受理。"}
+
+
+@router.get("/admin/institutions")
+def institutions_page(request: Request, db: WebDb, admin: Admin) -> Response:
+    return render(request, "admin/institutions.html", {"views": administration.overview(db)})
+
+
+@router.get("/admin/institutions/{code}")
+def institution_page(request: Request, db: WebDb, admin: Admin, code: str,
+                     done: Literal["updated", "unchanged", "disabled", "enabled"] | None = None) -> Response:
+    return render(request, "admin/institution_detail.html", {
+        "view": administration.view_of(db, code), "history": administration.history(db, code),
+        "done": DONE_ZH.get(done or "")})
+
+
+@router.post("/admin/institutions/{code}")
+def update_institution(db: WebDb, admin: Admin, posted: PostedForm, code: str) -> Response:
+    """The name and callback URL, as the form shows them (an emptied URL removes the callback)."""
+    before = administration.institution_by_code(db, code).updated_at
+    institution = administration.update_institution(
+        db, code, actor=admin.username, request_id=current_request_id(),
+        name=str(posted.get("name", "")), callback_url=str(posted.get("callback_url", "")))
+    done = "unchanged" if institution.updated_at == before else "updated"
+    return _back(code, done)
+
+
+@router.post("/admin/institutions/{code}/disable")
+def disable_institution(db: WebDb, admin: Admin, posted: PostedForm, code: str) -> Response:
+    administration.disable_institution(db, code, actor=admin.username, request_id=current_request_id(),
+                                       reason=str(posted.get("reason", "")))
+    return _back(code, "disabled")
+
+
+@router.post("/admin/institutions/{code}/enable")
+def enable_institution(db: WebDb, admin: Admin, code: str) -> Response:
+    administration.enable_institution(db, code, actor=admin.username, request_id=current_request_id())
+    return _back(code, "enabled")
+
+
+def _back(code: str, done: str) -> RedirectResponse:
+    return RedirectResponse(f"/admin/institutions/{code}?done={done}", status_code=303)

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from gateway.api.deps import READING_METHODS, RuntimeDep
+from gateway.logs import bind_actor
 from gateway.persistence.db import read_only, transaction
 from gateway.persistence.models import StaffUser
 from gateway.persistence.types import utcnow
 from gateway.runtime import Runtime
 from gateway.staff.service import Role
+from gateway.staff.sign_in import pending
 from gateway.web import sessions
 from gateway.web.labels import ROLE_ZH
 from gateway.web.routing import LoginRequired, WebError
@@ -80,6 +82,8 @@ def identify(request: Request, runtime: RuntimeDep, db: WebDb) -> StaffUser | No
     request.state.user = found[1] if found else None
     request.state.web_session = found[0] if found else None
     request.state.csrf_token = found[0].csrf_token if found else ""
+    if found:
+        bind_actor(f"staff:{found[1].username}")
     return request.state.user
 
 
@@ -112,13 +116,19 @@ async def csrf_guard(request: Request, runtime: RuntimeDep, user: Identity) -> N
         raise WebError(403, "请求已被拒绝", "页面已过期或请求来源无法确认（CSRF 校验未通过）。请刷新页面后重新操作。")
 
 
+PENDING_ZH = ("您的账号须先完成“账号安全”页面上的设置（启用两步验证，或在管理员重置密码后设置新密码），"
+              "完成后才能使用其他页面。请点击导航栏中的“账号安全”。")
+
+
 def require(*roles: Role):
     """A dependency admitting only signed-in users with one of ``roles``."""
     names = "、".join(ROLE_ZH[role] for role in roles)
 
-    async def check(user: Identity) -> StaffUser:  # no I/O: no thread hop
+    async def check(request: Request, user: Identity) -> StaffUser:  # no I/O: no thread hop
         if user is None:
             raise LoginRequired()
+        if pending(user, request.app.state.runtime.settings) is not None:
+            raise WebError(403, "请先完成账号安全设置", PENDING_ZH)
         if user.role not in roles:
             raise WebError(403, "无权访问", f"此页面和操作仅供{names}使用，您的账号角色是{ROLE_ZH.get(user.role, user.role)}。")
         return user

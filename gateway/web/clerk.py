@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from bank_adapters.canonical import RegistrationType
-from gateway.api.deps import RuntimeDep
+from gateway.api.deps import MAX_ID, RuntimeDep
 from gateway.applications.states import Status
 from gateway.errors import NotFound
 from gateway.persistence.types import utcnow
@@ -23,7 +23,7 @@ XML = "application/xml"
 
 @router.get("/clerk/applications")
 def list_applications(request: Request, runtime: RuntimeDep, db: WebDb, clerk: Clerk, status: str = "",
-                      before: int | None = None) -> Response:
+                      before: int | None = Query(None, ge=1, le=MAX_ID)) -> Response:
     status = status if status in {s.value for s in Status} else ""
     rows, more = clerk_service.applications_of(db, clerk.institution_id, status=status or None, before=before)
     return render(request, "clerk/list.html", {

@@ -22,6 +22,7 @@ from gateway.applications.supplements import SuppliedMaterial, supply
 from gateway.certificates.models import IssuedCertificate
 from gateway.errors import InvalidRequest, NotFound
 from gateway.institutions.custody import load_custody_key
+from gateway.institutions.service import refuse_if_disabled
 from gateway.materials.service import store_material
 from gateway.persistence.models import Application, Institution, Material, SignedDocument, StaffUser
 from gateway.persistence.types import utcnow
@@ -76,6 +77,7 @@ def media_type_of(content: bytes) -> str | None:
 
 def store_upload(session: Session, runtime: Runtime, *, institution_id: int, content: bytes) -> Material:
     """Keep an uploaded file for the institution, under the SHA-256 of its bytes."""
+    refuse_if_disabled(session, session.get(Institution, institution_id))
     media_type = media_type_of(content)
     if media_type is None:
         raise InvalidRequest("only PDF, PNG and JPEG files are accepted")
@@ -115,6 +117,7 @@ def supply_materials(session: Session, runtime: Runtime, *, application: Applica
         "materials": [vars(m) for m in materials], "note": note,
     }, ensure_ascii=False, sort_keys=True).encode()
     institution = session.get(Institution, applicant.institution_id)
+    refuse_if_disabled(session, institution)
     supply(session, runtime.settings, application=application, institution=institution,
            materials=[SuppliedMaterial(m.type_code, m.file_name, m.sha256) for m in materials],
            note=note, evidence=evidence, at=at)

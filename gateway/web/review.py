@@ -6,11 +6,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from bank_adapters.canonical import RegistrationType
-from gateway.api.deps import RuntimeDep
+from gateway.api.deps import PathPosition, RuntimeDep
 from gateway.applications.documents import SupplementItem
 from gateway.applications.states import Action
 from gateway.catalogue.materials import MATERIALS
 from gateway.errors import NotFound
+from gateway.materials import downloads
 from gateway.persistence.models import Application, StaffUser
 from gateway.persistence.types import utcnow
 from gateway.register.extract import register_extract
@@ -22,8 +23,6 @@ from gateway.web.routing import WebError, render, wants_fragment, web_router
 
 router = web_router()
 DECISIONS = {"approve": Action.APPROVE, "reject": Action.REJECT, "request_supplement": Action.REQUEST_SUPPLEMENT}
-# Only scans are shown inline; anything else (there should be nothing else) is offered as a download.
-INLINE = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 
 @router.get("/review/queue")
@@ -67,16 +66,12 @@ def application_page(request: Request, runtime: RuntimeDep, db: WebDb, reviewer:
 
 
 @router.get("/review/applications/{application_no}/materials/{position}")
-def material(db: WebDb, reviewer: Reviewer, application_no: str, position: int) -> Response:
+def material(db: WebDb, reviewer: Reviewer, application_no: str, position: PathPosition) -> Response:
     """One attached material's bytes, for the inline viewer (authenticated, never cached)."""
     links = [m for m in find_application(db, application_no).materials if m.position == position]
     if not links:
         raise NotFound("no such material")
-    content, media_type = links[0].material.content, links[0].material.media_type
-    if media_type in INLINE:
-        return Response(content, media_type=media_type, headers={"Content-Disposition": "inline"})
-    return Response(content, media_type="application/octet-stream",
-                    headers={"Content-Disposition": "attachment", "Content-Security-Policy": "sandbox"})
+    return downloads.for_viewer(links[0].material.content, links[0].material.media_type)
 
 
 @router.post("/review/applications/{application_no}/claim")

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bank_adapters.canonical import RegistrationType
+from gateway.api.deps import MAX_ID
 from gateway.applications.states import FINAL, Status
 from gateway.persistence.models import Application, Institution
 from gateway.review.service import after_cursor, in_queue, keyset_page
@@ -26,7 +27,7 @@ class QueueFilter:
         """Filters from query parameters; anything unknown means "all"."""
         return cls(
             registration_type if registration_type in {t.value for t in RegistrationType} else "",
-            int(institution) if institution.isdigit() else None,
+            int(institution) if institution.isdigit() and int(institution) <= MAX_ID else None,
             status if status in FILTERABLE else "",
         )
 

@@ -7,6 +7,7 @@ own try/except and nothing half-done is committed.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from gateway.api.problems import STATUS_BY_KIND
 from gateway.errors import GatewayError
 from gateway.web import labels
 
+log = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -70,7 +72,19 @@ def error_response(request: Request, status: int, title_zh: str, message_zh: str
     return render(request, "error.html", {"status": status, "title": title_zh, "message": message_zh}, status=status)
 
 
+def refusal_code(exc: Exception) -> str:
+    """What a web refusal is logged as: the gateway's code, or ``web.<status>`` for the web's own."""
+    if isinstance(exc, GatewayError):
+        return exc.code
+    if isinstance(exc, LoginRequired):
+        return "web.login_required"
+    if isinstance(exc, WebError):
+        return getattr(exc, "code", None) or f"web.{exc.status}"
+    return "request.invalid"
+
+
 def _refusal(request: Request, exc: Exception) -> Response:
+    log.info("refused %s %s: %s", request.method, request.url.path, refusal_code(exc))
     if isinstance(exc, LoginRequired):
         if wants_json(request) or request.method != "GET":
             return error_response(request, 401, exc.title_zh, exc.message_zh)

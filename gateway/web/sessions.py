@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from gateway.persistence.models import LoginAttempt, StaffUser, WebSession
@@ -90,14 +90,18 @@ def end_session(record: WebSession, *, now: datetime) -> None:
     record.ended_at = now
 
 
-def sign_in_blocked(session: Session, *, username: str, address: str, now: datetime) -> bool:
-    """Whether too many sign-ins failed recently for this username from this address (or from it at all)."""
+def seconds_until_unblocked(session: Session, *, username: str, address: str, now: datetime) -> int:
+    """0 when a sign-in may be tried; else how long until enough recorded failures leave the window."""
     since = now - FAILURE_WINDOW
-    recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since)
-    for_pair = session.scalar(recent.where(LoginAttempt.username == username[:64], LoginAttempt.address == address))
-    if (for_pair or 0) >= MAX_FAILURES:
-        return True
-    return (session.scalar(recent.where(LoginAttempt.address == address)) or 0) >= MAX_FAILURES_PER_ADDRESS
+    waits = [0]
+    for condition, limit in (((LoginAttempt.username == username[:64]) & (LoginAttempt.address == address),
+                              MAX_FAILURES), (LoginAttempt.address == address, MAX_FAILURES_PER_ADDRESS)):
+        times = list(session.scalars(select(LoginAttempt.at).where(LoginAttempt.at >= since, condition)
+                                     .order_by(LoginAttempt.at)))
+        if len(times) >= limit:  # blocked until the failure that brings the count below the limit expires
+            freed_at = times[len(times) - limit] + FAILURE_WINDOW
+            waits.append(max(1, int((freed_at - now).total_seconds()) + 1))
+    return max(waits)
 
 
 def record_failure(session: Session, *, username: str, address: str, now: datetime) -> None:
@@ -109,3 +113,9 @@ def clear_failures(session: Session, *, username: str, address: str) -> None:
     """A successful sign-in forgives that username's earlier failures from this address."""
     session.execute(delete(LoginAttempt).where(LoginAttempt.username == username[:64],
                                                LoginAttempt.address == address))
+
+
+def end_user_sessions(session: Session, *, user_id: int, now: datetime) -> int:
+    """Sign a user out of every browser (when the account is disabled or its password reset)."""
+    return session.execute(update(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+                           .values(ended_at=now)).rowcount

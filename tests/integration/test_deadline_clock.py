@@ -56,11 +56,12 @@ def test_a_mortgage_accepted_before_national_day_is_due_five_working_days_later(
 
 
 def test_the_day_of_acceptance_is_the_local_day_in_pingluo(past):
-    # 23:30 on Monday 28 September in Pingluo is 15:30 UTC; 00:30 on Tuesday 29 September is 16:30 UTC on the 28th.
-    evening = s.submit_at(past.runtime, s.first(), past.pki.bank, s.local_time(date(2026, 9, 28), 23, 30))
-    after_midnight = s.submit_at(past.runtime, s.first(), past.pki.bank, s.local_time(date(2026, 9, 29), 0, 30))
-    assert due_of(evening)[0] == official_due(date(2026, 9, 28), 5).isoformat() == "2026-10-10"
-    assert due_of(after_midnight)[0] == official_due(date(2026, 9, 29), 5).isoformat() == "2026-10-12"
+    # 17:00 on Monday 28 September in Pingluo (before the office's cut-off) is 09:00 UTC; 07:30 on Tuesday
+    # 29 September is 23:30 UTC on the 28th. (After the cut-off, see test_acceptance_time.py.)
+    afternoon = s.submit_at(past.runtime, s.first(), past.pki.bank, s.local_time(date(2026, 9, 28), 17, 0))
+    early_morning = s.submit_at(past.runtime, s.first(), past.pki.bank, s.local_time(date(2026, 9, 29), 7, 30))
+    assert due_of(afternoon)[0] == official_due(date(2026, 9, 28), 5).isoformat() == "2026-10-10"
+    assert due_of(early_morning)[0] == official_due(date(2026, 9, 29), 5).isoformat() == "2026-10-12"
 
 
 def test_a_pre_notice_mortgage_has_ten_working_days(past):
@@ -120,6 +121,7 @@ def test_an_announcement_pauses_the_clock_until_it_ends(past, reviewer, monkeypa
 
 def test_a_reviewer_extension_adds_working_days_with_its_reason_recorded(past, reviewer):
     number = s.submit_at(past.runtime, s.first(), past.pki.bank, s.local_time(date(2026, 9, 30))).application_no
+    s.claim(past.client, number, reviewer)  # the claim holder (or a supervisor) extends
 
     response = past.client.post(f"/v1/review/applications/{number}/extension",
                                 json={"working_days": 3, "reason": "需调取原始档案核实共有情况"}, headers=reviewer)

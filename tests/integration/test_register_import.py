@@ -292,6 +292,33 @@ def test_reversed_dates_are_reported(run_import, runtime):
     assert (line, reason) == (3, "debt_end is before debt_start")
 
 
+def test_a_row_with_more_fields_than_the_header_is_reported_not_cut_short(runtime, tmp_path, monkeypatch, capsys):
+    """The sixth value (meant for a needs_survey column the header forgot) would otherwise be dropped."""
+    path = tmp_path / "register.csv"
+    path.write_text("record_type,unit_code,location,use,state\n"
+                    f"UNIT,{HOME},平罗县城关镇新华路21号3号楼1单元101室,RESIDENTIAL,TITLED,true\n", encoding="utf-8")
+    before = register_counts(runtime)
+
+    code = s.run_cli(monkeypatch, runtime, "register", "import", str(path))
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert bad_rows(err, path) == [(2, "the row has 6 fields but the header names 5 columns (an unquoted comma?)")]
+    assert register_counts(runtime) == before
+
+
+def test_a_row_with_fewer_fields_than_the_header_is_read_with_the_missing_ones_empty(runtime, tmp_path, monkeypatch,
+                                                                                     capsys):
+    path = tmp_path / "register.csv"
+    path.write_text(f"record_type,unit_code,location,use,state,needs_survey\nUNIT,{HOME},平罗县城关镇新华路21号,"
+                    "RESIDENTIAL,TITLED\n", encoding="utf-8")
+
+    code = s.run_cli(monkeypatch, runtime, "register", "import", str(path))
+
+    assert code == 0, capsys.readouterr().err
+    assert register_counts(runtime)["property_units"] == 2  # and the seeded home
+
+
 def test_the_reasons_never_repeat_the_personal_data_of_the_rows(run_import, runtime):
     wang = (s.WANG.name, wrong_check_digit(s.WANG.id_number))
     rows = [owner(person=wang), unit(), owner(person=wang), owner(person=(s.LI.name, "64022119870722002"))]

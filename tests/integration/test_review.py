@@ -87,7 +87,7 @@ def test_every_transition_is_recorded_with_actor_and_time(client, pki, bank_auth
     approve(client, number, reviewer)
     history = client.get(f"/v1/review/applications/{number}", headers=reviewer).json()["history"]
     assert [(h["action"], h["actor_kind"], h["actor"]) for h in history] == [
-        ("submit", "institution", "91640221MA76B3KX56"),
+        ("submit", "institution", "91640221MA76B3KX0N"),
         ("claim", "staff", "reviewer"),
         ("approve", "staff", "reviewer"),
         ("register", "system", "register"),

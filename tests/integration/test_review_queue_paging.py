@@ -42,7 +42,7 @@ def add_applications(engine: Engine, count: int) -> list[tuple[date, int, str]]:
     statuses = [s.value for s in Status]
     with engine.begin() as connection:
         institution_id = connection.execute(insert(Institution).returning(Institution.id), {
-            "code": "91640221MA76B3KX56", "name": "测试银行", "kind": "bank", "created_at": received}).scalar_one()
+            "code": "91640221MA76B3KX0N", "name": "测试银行", "kind": "bank", "created_at": received}).scalar_one()
         connection.execute(insert(Application), [{
             "application_no": f"64022120261120{n:06d}", "institution_id": institution_id, "request_id": f"req-{n}",
             "registration_type": "MORTGAGE_FIRST", "status": statuses[n % len(statuses)],

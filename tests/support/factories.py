@@ -14,8 +14,8 @@ from bank_adapters.xml_v1 import XmlApplicationAdapter
 from signing.xmldsig import sign_enveloped
 from signing.xmlsec1 import signature_template, xmlsec1_sign
 
-BANK_CODE = "91640221MA76B3KX56"
-OTHER_BANK_CODE = "91640200MA75XQ1F05"
+BANK_CODE = "91640221MA76B3KX0N"
+OTHER_BANK_CODE = "91640200MA75XQ1F4H"
 UNIT_CODE = "640221001001GB00012F00010001"
 
 MATERIALS = {

@@ -39,6 +39,9 @@ class TestPki:
     expired: Identity
     not_yet_valid: Identity
     untrusted: Identity  # issued by a CA the gateway does not trust
+    # The trusted CA itself, to issue further certificates in a test (a bank's next key, a CRL).
+    ca_key: object = None
+    ca_certificate: x509.Certificate | None = None
 
 
 def build_pki(directory: Path) -> TestPki:
@@ -70,4 +73,6 @@ def build_pki(directory: Path) -> TestPki:
         expired=identity("expired", start=-30, end=-1),
         not_yet_valid=identity("not-yet-valid", start=2, end=30),
         untrusted=identity("untrusted", issuer=(rogue_key, rogue_cert)),
+        ca_key=ca_key,
+        ca_certificate=ca_cert,
     )

@@ -1,5 +1,5 @@
 /* Field checks of the application form, the same rules the server applies (gateway/prereview:
-   GB 11643 resident ID check digit, GB 32100 credit code, GB/T 37346 unit code segments), so that a
+   GB 11643 resident ID check digit, GB 32100 credit code with its GB 11714 organisation code, GB/T 37346 unit code segments), so that a
    clerk sees a mistake as soon as the field is left. The server checks everything again. */
 (function (global) {
   "use strict";
@@ -8,6 +8,7 @@
   var ID_CHECK = "10X98765432";
   var USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
   var USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  var ORGANISATION_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2];
   var UNIT_SEGMENTS = [
     [0, 6, "县级行政区划代码", false], [6, 9, "地籍区代码", false], [9, 12, "地籍子区代码", false],
     [12, 14, "宗地（宗海）特征码", true], [14, 19, "宗地（宗海）顺序号", false],
@@ -37,7 +38,12 @@
     }
     var total = 0;
     for (var i = 0; i < 17; i++) { total += USCC_ALPHABET.indexOf(value[i]) * USCC_WEIGHTS[i]; }
-    return USCC_ALPHABET[(31 - total % 31) % 31] === value[17] ? null : "统一社会信用代码校验位错误，请逐位核对";
+    var organisation = 0;  // characters 9-17 are a GB 11714 organisation code with its own check character
+    for (var j = 0; j < 8; j++) { organisation += parseInt(value[8 + j], 36) * ORGANISATION_WEIGHTS[j]; }
+    var rest = 11 - organisation % 11;
+    var organisationCheck = rest === 10 ? "X" : rest === 11 ? "0" : String(rest);
+    var valid = USCC_ALPHABET[(31 - total % 31) % 31] === value[17] && organisationCheck === value[16];
+    return valid ? null : "统一社会信用代码校验位错误，请逐位核对";
   }
 
   function idNumber(type, value) {

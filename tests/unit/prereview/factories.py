@@ -24,6 +24,7 @@ from bank_adapters.canonical import (
     Party,
     RegistrationType,
 )
+from gateway.prereview.identifiers import organisation_code_check_character
 from gateway.register.view import (
     EncumbranceKind,
     EncumbranceRecord,
@@ -45,8 +46,10 @@ def resident_id(first17: str) -> str:
     return first17 + ric.calc_check_digit(first17 + "0")
 
 
-def credit_code(first17: str) -> str:
-    """A unified social credit code with its check digit computed by python-stdnum."""
+def credit_code(first16: str) -> str:
+    """A unified social credit code with both check characters computed: the organisation code's
+    (GB 11714, the 17th) and the whole code's (python-stdnum, the 18th)."""
+    first17 = first16 + organisation_code_check_character(first16[8:])
     return first17 + uscc.calc_check_digit(first17)
 
 
@@ -62,11 +65,11 @@ OFF_PLAN_CODE = "640221001002GB00031F00020502"
 WANG = Party("王建国", IdType.RESIDENT_ID, "640221198503150018")
 LI = Party("李秀梅", IdType.RESIDENT_ID, "640221198707220022")
 ZHAO = Party("赵志强", IdType.RESIDENT_ID, resident_id("64022119920611003"))  # not an owner
-DEVELOPER = Party("平罗县宏达房地产开发有限公司", IdType.USCC, credit_code("91640221MA7BQ2KX4"))
+DEVELOPER = Party("平罗县宏达房地产开发有限公司", IdType.USCC, credit_code("91640221MA7BQ2KX"))
 
-BANK = Mortgagee("91640221MA76B3KX56", "平罗县测试商业银行")
-OTHER_BANK = Mortgagee("91640200MA75XQ1F05", "石嘴山测试农村商业银行")
-FUND = Mortgagee(credit_code("12640221MB1C2D3E4"), "石嘴山市住房公积金管理中心平罗分中心")
+BANK = Mortgagee("91640221MA76B3KX0N", "平罗县测试商业银行")
+OTHER_BANK = Mortgagee("91640200MA75XQ1F4H", "石嘴山测试农村商业银行")
+FUND = Mortgagee(credit_code("12640221MB1C2D3E"), "石嘴山市住房公积金管理中心平罗分中心")
 
 CERTIFICATE_NO = "宁(2025)平罗县不动产证明第0000101号"
 LATER_CERTIFICATE_NO = "宁(2025)平罗县不动产证明第0000187号"
