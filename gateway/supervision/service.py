@@ -13,7 +13,7 @@ from gateway.calendar.clock import working_days_left
 from gateway.calendar.working_days import Deadline
 from gateway.applications.states import FINAL, PAUSED, Status
 from gateway.institutions.certificates import expiry_metrics
-from gateway.persistence.models import Application, ApplicationStep, Delivery, Institution
+from gateway.persistence.models import Application, ApplicationStep, Delivery, Institution, OutboxMessage
 from gateway.settings import Settings
 
 GROUPS = ("step", "reviewer", "institution")
@@ -118,6 +118,15 @@ def metrics_text(session: Session, *, now: datetime, at_risk_days: int, settings
     deliveries = dict(session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
     for status in ("pending", "delivered", "dead"):
         lines.append(f'gateway_deliveries{{status="{status}"}} {deliveries.get(status, 0)}')
+    unsent = session.execute(select(func.count(), func.min(OutboxMessage.created_at))
+                             .where(OutboxMessage.dispatched_at.is_(None))).one()
+    oldest = max(0.0, (now - unsent[1]).total_seconds()) if unsent[1] is not None else 0.0
+    lines += [
+        "# HELP gateway_outbox_unsent Background tasks written but not yet handed to the task runner.",
+        "# TYPE gateway_outbox_unsent gauge", f"gateway_outbox_unsent {unsent[0]}",
+        "# HELP gateway_outbox_oldest_unsent_seconds Age of the oldest unsent background task (0 when none).",
+        "# TYPE gateway_outbox_oldest_unsent_seconds gauge", f"gateway_outbox_oldest_unsent_seconds {oldest:.0f}",
+    ]
     warning_days = (settings.certificate_expiry_warning_days if settings
                     else Settings.model_fields["certificate_expiry_warning_days"].default)
     lines += expiry_metrics(session, now=now, within_days=warning_days)

@@ -213,3 +213,21 @@ def test_the_metrics_count_applications_by_status_and_match_the_deadline_lists(w
     listed = deadlines(watched)
     assert exported["gateway_applications_overdue"] == len(listed["overdue"]) == 1
     assert exported["gateway_applications_at_risk"] == len(listed["at_risk"]) == 1
+
+
+def test_the_metrics_show_unsent_background_work_and_how_old_it_is(watched):
+    from gateway.persistence.models import OutboxMessage
+    from gateway.supervision.service import metrics_text
+
+    def exported(session, now) -> dict[str, float]:
+        text = metrics_text(session, now=now, at_risk_days=1, settings=watched.runtime.settings)
+        return {name: float(value) for name, value in
+                (line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("gateway_outbox"))}
+
+    now = utcnow()
+    with transaction(watched.runtime.sessions) as session:  # rolled back below: the relay never sees it
+        assert exported(session, now) == {"gateway_outbox_unsent": 0, "gateway_outbox_oldest_unsent_seconds": 0}
+        session.add(OutboxMessage(task="delivery.attempt", args=[0], created_at=now - timedelta(minutes=5)))
+        session.flush()
+        assert exported(session, now) == {"gateway_outbox_unsent": 1, "gateway_outbox_oldest_unsent_seconds": 300}
+        session.rollback()
