@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install system-deps services bench clean
+.PHONY: run test test-faults install system-deps services bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,22 @@ run: install
 	$(BIN)/gateway demo init
 	$(BIN)/gateway serve
 
-## make test: the whole suite (unit, integration on PostgreSQL/Redis, end-to-end)
+## make test: the whole suite, in three runs that all run even if one fails:
+##   unit, integration and hostile-input tests, TEST_WORKERS processes in parallel (pytest-xdist);
+##   end-to-end and browser tests one at a time (they measure latency under load);
+##   the fault tests (the same as make test-faults).
+TEST_WORKERS ?= 2
 test: install system-deps services
-	$(BIN)/pytest
+	@status=0; \
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile tests/unit tests/integration tests/hostile || status=1; \
+	$(BIN)/pytest tests/e2e tests/browser || status=1; \
+	$(BIN)/pytest tests/faults || status=1; \
+	exit $$status
+
+## make test-faults: kill, restart and freeze the gateway's own PostgreSQL, Redis, API and worker
+## processes, then check that nothing was lost or done twice (tests/faults; a few minutes)
+test-faults: install system-deps services
+	$(BIN)/pytest tests/faults
 
 system-deps:
 	@sh .ci/ensure-system-deps

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from importlib import resources
+from itertools import chain, islice
 
 import xmlschema
 from lxml import etree
@@ -26,6 +27,10 @@ _XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
 # Location hints are harmless (never followed); xsi:type and xsi:nil would change what is validated.
 _XSI_ALLOWED = {f"{{{_XSI_NAMESPACE}}}schemaLocation", f"{{{_XSI_NAMESPACE}}}noNamespaceSchemaLocation"}
 _MAX_VIOLATIONS = 50
+_MAX_ERRORS_READ = 10 * _MAX_VIOLATIONS
+# Far above what any element of the format or its ds:Signature carries (the most: 50 Materials).
+_MAX_ATTRIBUTES = 16
+_MAX_CHILDREN = 100
 _MAX_NAME_SHOWN = 80
 
 
@@ -76,10 +81,24 @@ def fast_accepts(root: etree._Element) -> bool:
 
 def reference_violations(root: etree._Element) -> list[SchemaViolation]:
     """Every violation xmlschema, the reference validator, finds in `root` (empty when valid)."""
-    violations = list(_forbidden_xsi_attributes(root))
+    violations = list(islice(chain(_forbidden_xsi_attributes(root), _floods(root)), _MAX_VIOLATIONS))
     if not violations:
         violations = list(_schema_violations(root))
     return violations
+
+
+def _floods(root: etree._Element) -> Iterator[SchemaViolation]:
+    # xmlschema's cost grows with the square of an element's attributes or children (each error
+    # it makes copies the attribute map or counts the siblings), so a 200 KB document of thousands
+    # of them would hold a thread for minutes. No element of the format comes near the bounds,
+    # so such an element is refused before xmlschema sees it.
+    for element in root.iter(tag=etree.Element):
+        if len(element.attrib) > _MAX_ATTRIBUTES:
+            yield SchemaViolation(element_path(element, root),
+                                  f"has {len(element.attrib)} attributes; at most {_MAX_ATTRIBUTES} are allowed")
+        if (children := len(element)) > _MAX_CHILDREN:
+            yield SchemaViolation(element_path(element, root),
+                                  f"has {children} child nodes; at most {_MAX_CHILDREN} are allowed")
 
 
 def _forbidden_xsi_attributes(root: etree._Element) -> Iterator[SchemaViolation]:
@@ -92,7 +111,10 @@ def _forbidden_xsi_attributes(root: etree._Element) -> Iterator[SchemaViolation]
 def _schema_violations(root: etree._Element) -> Iterator[SchemaViolation]:
     seen: set[SchemaViolation] = set()
     try:
-        for error in _schema().iter_errors(root, use_location_hints=False):
+        # Bounded by errors read, not only by distinct violations: thousands of copies of one bad
+        # element make as many identical errors, each costing xmlschema time linear in the siblings.
+        errors = _schema().iter_errors(root, use_location_hints=False)
+        for error in islice(errors, _MAX_ERRORS_READ):
             violation = _violation(error, root)
             if violation not in seen:
                 seen.add(violation)

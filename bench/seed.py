@@ -99,13 +99,17 @@ def write_register_csv(path: Path, *, discharge_units: int) -> None:
             ))
 
 
-def add_intake_units(database_url: str, count: int) -> None:
-    """``count`` titled homes owned 1/2 each by the factory's two mortgagors, in bulk."""
+def add_intake_units(database_url: str, count: int, *, data_dir: Path) -> None:
+    """``count`` titled homes owned 1/2 each by the factory's two mortgagors, in bulk (encrypted with the
+    keys of the gateway at ``data_dir``, like the rows the gateway writes)."""
     from sqlalchemy import insert, select
 
     from gateway.persistence.db import make_engine
+    from gateway.protection import blind_index, install_for
     from gateway.register.models import PropertyUnit, UnitOwner
+    from gateway.settings import Settings
 
+    install_for(Settings(data_dir=data_dir))
     owners = factories.application().mortgagors
     engine = make_engine(database_url)
     try:
@@ -118,7 +122,8 @@ def add_intake_units(database_url: str, count: int) -> None:
                 select(PropertyUnit.id).where(PropertyUnit.unit_code.like(intake_unit_code(0)[:12] + "%"))
             ).all()
             connection.execute(insert(UnitOwner), [
-                dict(unit_id=unit_id, name=o.name, id_type="RESIDENT_ID", id_number=o.id_number, share="1/2")
+                dict(unit_id=unit_id, name=o.name, id_type="RESIDENT_ID", id_number=o.id_number,
+                     id_number_index=blind_index(o.id_number), share="1/2")
                 for unit_id in unit_ids for o in owners
             ])
     finally:
@@ -155,7 +160,7 @@ def onboard(env: dict[str, str], pki: BenchPki, *, database_url: str, intake_uni
     register_csv = work_dir / "register.csv"
     write_register_csv(register_csv, discharge_units=discharge_units)
     cli(env, "register", "import", str(register_csv))
-    add_intake_units(database_url, intake_units)
+    add_intake_units(database_url, intake_units, data_dir=Path(env["GATEWAY_DATA_DIR"]))
     cli(env, "institution", "add", "--code", factories.BANK_CODE, "--name", BANK_NAME, "--kind", "bank",
         "--cert", str(pki.bank.cert_path))
     for username, role in (("reviewer", "reviewer"), ("admin", "admin")):

@@ -1,4 +1,4 @@
-"""The operator CLI: ``gateway serve | worker | db | institution | user | deliveries | evidence | demo``."""
+"""The operator CLI: ``gateway serve | worker | db | institution | user | deliveries | keys | audit | evidence | demo``."""
 from __future__ import annotations
 
 import argparse
@@ -91,6 +91,16 @@ def _parser() -> argparse.ArgumentParser:
 
     deliveries = commands.add_parser("deliveries", help="callback deliveries").add_subparsers(title="delivery commands")
     deliveries_cli.add_commands(deliveries)  # list, show, redrive
+
+    from gateway.protection import cli as keys_cli
+
+    keys = commands.add_parser("keys", help="keys of the encrypted personal data").add_subparsers(title="keys commands")
+    keys_cli.add_commands(keys)  # status, rotate
+
+    from gateway.audit import cli as audit_cli
+
+    audit = commands.add_parser("audit", help="the tamper-evident audit trail").add_subparsers(title="audit commands")
+    audit_cli.add_commands(audit)  # verify, checkpoint, accesses
 
     evidence = commands.add_parser("evidence", help="evidence").add_subparsers(title="evidence commands")
     export = evidence.add_parser("export", help="export an application's signed evidence as a ZIP")
@@ -255,12 +265,16 @@ def _user_add(args) -> None:
 
 
 def _evidence_export(args) -> None:
-    from gateway.evidence.export import export_evidence
+    from gateway import audit
+    from gateway.admin.actions import cli_actor
+    from gateway.evidence.export import evidence_read, export_evidence
     from gateway.persistence.db import transaction
 
     runtime = _runtime()
     with transaction(runtime.sessions) as session:
         args.out.write_bytes(export_evidence(session, args.application_no))
+        # The export is recorded in the audit trail in the same transaction (a CLI read).
+        audit.append(session, evidence_read(session, args.application_no, actor=cli_actor(), actor_role="cli"))
     print(f"evidence written to {args.out}")
 
 

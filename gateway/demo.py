@@ -10,6 +10,7 @@ from typing import TextIO
 from gateway.persistence.db import make_engine, make_session_factory, transaction
 from gateway.persistence.migrate import upgrade
 from gateway.persistence.types import utcnow
+from gateway.protection import install_for
 from gateway.settings import Settings
 from signing.pki import certificate_to_pem, generate_private_key, issue_certificate, make_ca, private_key_to_pem
 from signing.trust import TrustStore
@@ -25,6 +26,7 @@ def initialise_demo(settings: Settings, *, out: TextIO) -> dict:
     """Create the demo PKI, institutions and users once; print how to use them every time."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     credentials_path = settings.data_dir / "demo" / "credentials.json"
+    install_for(settings)  # the register and institutions it adds are encrypted with these settings' keys
     upgrade(make_engine(settings.effective_database_url))
     if not credentials_path.exists():
         _create(settings, credentials_path)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.keys import GatewaySigner, load_gateway_signer, load_trust_store
 from gateway.persistence.db import make_engine, make_read_session_factory, make_session_factory
+from gateway.protection import install_for
 from gateway.settings import Settings, TaskMode
 from gateway.tasks import registry
 from gateway.tasks.dispatch import CeleryRunner, InProcessRunner, OutboxDispatcher
@@ -36,6 +37,7 @@ class Runtime:
     def from_settings(cls, settings: Settings, *, worker: bool = False) -> Runtime:
         """Build the runtime; ``worker`` marks a Celery worker process (no sweeper thread)."""
         registry.load_all()
+        install_for(settings)  # the keys the encrypted columns seal and open with (gateway.protection)
         engine = make_engine(settings.effective_database_url)
         runtime = cls(settings, engine, make_session_factory(engine), load_gateway_signer(settings))
         runtime.read_sessions = make_read_session_factory(engine)

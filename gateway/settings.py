@@ -64,7 +64,12 @@ class Settings(BaseSettings):
     seal_trust_anchors_path: Path | None = Field(
         None, description="PEM CA(s) a seal signature must chain to on the verify page; default: the trust anchors."
     )
-    timestamp_url: str | None = Field(None, description="RFC 3161 time-stamping authority for PDF signatures.")
+    timestamp_url: str | None = Field(
+        None, description="RFC 3161 time-stamping authority for PDF signatures and audit checkpoints.")
+    audit_checkpoint_entries: int = Field(
+        1000, ge=1, description="A signed audit checkpoint after this many new audit entries (checked every sweep).")
+    audit_checkpoint_minutes: float = Field(
+        60.0, gt=0, description="A signed audit checkpoint at least this often while new audit entries come in.")
     authority_name: str = Field("平罗县不动产登记中心", description="The registration authority printed on certificates.")
 
     created_at_window_seconds: int = Field(600, description="Allowed |CreatedAt - now| in seconds.")
@@ -102,6 +107,19 @@ class Settings(BaseSettings):
         description="Secrets signing staff tokens, newest first; empty: one is generated into data_dir.",
     )
     staff_token_ttl_seconds: int = Field(8 * 3600, description="Lifetime of a staff token.")
+    data_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Keys encrypting personal data, newest (current) first: id1:base64key,id2:base64key; "
+        "empty: key files in data_keys_dir, the first generated on first start.",
+    )
+    data_keys_dir: Path | None = Field(
+        None, description="Directory of data key files (<key id>.key, and `current`); default: <data_dir>/keys/data-keys.")
+    blind_index_key: str = Field(
+        "", description="Base64 HMAC key of the ID-number blind indexes; empty: the file blind_index_key_path.")
+    blind_index_key_path: Path | None = Field(
+        None, description="File of the blind-index key, generated on first start; default: <data_dir>/keys/blind-index.key.")
+    master_key_path: Path | None = Field(
+        None, description="File of a master key (base64, 32 bytes) wrapping the data and blind-index keys (AES key wrap).")
     require_totp: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Staff roles that must use a TOTP second factor (JSON list or comma-separated, e.g. admin,reviewer).",
@@ -130,7 +148,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `gateway serve` binds.")
     port: int = Field(8000, description="Port `gateway serve` binds.")
 
-    @field_validator("require_totp", "trusted_proxies", mode="before")
+    @field_validator("require_totp", "trusted_proxies", "data_keys", mode="before")
     @classmethod
     def _list_from_text(cls, value: object) -> object:
         """An environment variable may hold a JSON list or comma-separated values."""

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway import audit
 from gateway.persistence.models import AdminAction
 from gateway.persistence.types import utcnow
 
@@ -34,6 +35,9 @@ def record(
     entry = AdminAction(at=at or utcnow(), actor=actor[:64], action=action, subject_kind=subject_kind,
                         subject=str(subject)[:100], details=details, request_id=request_id)
     session.add(entry)
+    audit.record(session, actor=actor, actor_role="cli" if actor.startswith("cli:") else None,
+                 action=f"admin.{action}", subject_kind=subject_kind, subject=str(subject),
+                 details={"details": details, "request_id": request_id} if details or request_id else None)
     return entry
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.times import UtcTime
-from gateway.api.deps import Admin, DbSession, RuntimeDep, request_body
+from gateway.api.deps import Allowed, DbSession, RuntimeDep, request_body
 from gateway.api.problems import responses
 from gateway.institutions import certificates, crl
 from gateway.institutions.certificates import AnchorRow, CertificateRow
@@ -76,7 +76,8 @@ class CrlImportOut(BaseModel):
 
 @router.post("/institutions/{code}/certificates", response_model=CertificateOut, status_code=201,
              responses=responses(401, 403, 404, 409, 422))
-def add_certificate(code: str, body: CertificateIn, runtime: RuntimeDep, session: DbSession, admin: Admin,
+def add_certificate(code: str, body: CertificateIn, runtime: RuntimeDep, session: DbSession,
+                    admin: Allowed("institution.manage"),
                     response: Response) -> CertificateOut:
     """Register another signing certificate of the institution (key rotation: old and new both work
     until the old one is revoked or expires). Refused unless valid now, meant for signing and
@@ -90,7 +91,7 @@ def add_certificate(code: str, body: CertificateIn, runtime: RuntimeDep, session
 
 @router.get("/institution-certificates", response_model=CertificateList, responses=responses(401, 403, 404))
 def list_certificates(
-    session: DbSession, admin: Admin,
+    session: DbSession, admin: Allowed("institution.manage"),
     institution: str | None = Query(None, max_length=32, description="only this institution's (its code)"),
     status: Literal["current", "not_yet_valid", "expired", "revoked"] | None = None,
     expiring_within_days: int | None = Query(None, ge=0, le=3650,
@@ -103,13 +104,14 @@ def list_certificates(
 
 
 @router.get("/institution-certificates/{fingerprint}", response_model=CertificateOut, responses=responses(401, 403, 404))
-def show_certificate(fingerprint: str, session: DbSession, admin: Admin) -> CertificateOut:
+def show_certificate(fingerprint: str, session: DbSession, admin: Allowed("institution.manage")) -> CertificateOut:
     return _out(certificates.certificate_row(session, fingerprint, now=utcnow()))
 
 
 @router.post("/institution-certificates/{fingerprint}/revoke", response_model=CertificateOut,
              responses=responses(401, 403, 404, 409, 422))
-def revoke_certificate(fingerprint: str, body: RevocationIn, session: DbSession, admin: Admin) -> CertificateOut:
+def revoke_certificate(fingerprint: str, body: RevocationIn, session: DbSession,
+                       admin: Allowed("institution.manage")) -> CertificateOut:
     """Revoke now: the next request signed with this certificate's key is refused."""
     now = utcnow()
     revoked = certificates.revoke(session, fingerprint=fingerprint, reason=body.reason, actor=admin.username,
@@ -118,7 +120,7 @@ def revoke_certificate(fingerprint: str, body: RevocationIn, session: DbSession,
 
 
 @router.get("/trust-anchors", response_model=AnchorList, responses=responses(401, 403))
-def trust_anchors(runtime: RuntimeDep, admin: Admin) -> AnchorList:
+def trust_anchors(runtime: RuntimeDep, admin: Allowed("institution.manage")) -> AnchorList:
     """The CA certificates institutions' certificates must chain to, with their SHA-256 fingerprints."""
     return AnchorList(items=[_anchor(row) for row in certificates.trust_anchors(runtime.trust, now=utcnow())])
 
@@ -127,7 +129,8 @@ def trust_anchors(runtime: RuntimeDep, admin: Admin) -> AnchorList:
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/pkix-crl": {"schema": {"type": "string", "format": "binary"}},
                  "application/x-pem-file": {"schema": {"type": "string"}}}}})
-def import_crl(request: Request, runtime: RuntimeDep, session: DbSession, admin: Admin) -> CrlImportOut:
+def import_crl(request: Request, runtime: RuntimeDep, session: DbSession,
+               admin: Allowed("institution.manage")) -> CrlImportOut:
     """Import a trust anchor's certificate revocation list (DER or PEM body): revoke every
     registered certificate it lists."""
     data = request_body(request, CRL_MAX_BYTES, code="request.too_large")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from gateway.api.times import UtcTime
-from gateway.api.deps import Admin, DbSession
+from gateway.api.deps import Allowed, DbSession
 from gateway.api.problems import responses
 from gateway.delivery import service
 from gateway.logs import current_request_id
@@ -67,7 +67,7 @@ def _attempt(a: DeliveryAttempt) -> AttemptView:
 
 @router.get("/deliveries", response_model=list[DeliveryView], responses=responses(401, 403))
 def deliveries(
-    session: DbSession, admin: Admin,
+    session: DbSession, admin: Allowed("delivery.manage"),
     status: Literal["pending", "delivered", "dead"] | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[DeliveryView]:
@@ -76,7 +76,7 @@ def deliveries(
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail, responses=responses(401, 403, 404))
-def delivery(delivery_id: int, session: DbSession, admin: Admin) -> DeliveryDetail:
+def delivery(delivery_id: int, session: DbSession, admin: Allowed("delivery.manage")) -> DeliveryDetail:
     """One delivery with every attempt made, oldest first, across re-drives."""
     found = service.get_delivery(session, delivery_id)
     codes = service.institution_codes(session, [found])
@@ -89,7 +89,7 @@ def delivery(delivery_id: int, session: DbSession, admin: Admin) -> DeliveryDeta
 
 
 @router.post("/deliveries/{delivery_id}/redrive", response_model=DeliveryView, responses=responses(401, 403, 404, 409))
-def redrive(delivery_id: int, session: DbSession, admin: Admin) -> DeliveryView:
+def redrive(delivery_id: int, session: DbSession, admin: Allowed("delivery.manage")) -> DeliveryView:
     """Give a dead-lettered delivery a fresh set of tries, to the institution's current callback URL."""
     return _view(service.redrive(session, delivery_id, actor=admin.username, at=utcnow(),
                                  request_id=current_request_id()))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.times import UtcTime
-from gateway.api.deps import Admin, DbSession, RuntimeDep
+from gateway.api.deps import Allowed, DbSession, RuntimeDep
 from gateway.api.problems import responses
 from gateway.institutions import administration
 from gateway.institutions.administration import UNCHANGED, InstitutionView
@@ -85,18 +85,19 @@ class History(BaseModel):
 
 
 @router.get("/institutions", response_model=InstitutionList, responses=responses(401, 403))
-def list_institutions(session: DbSession, admin: Admin) -> InstitutionList:
+def list_institutions(session: DbSession, admin: Allowed("institution.manage")) -> InstitutionList:
     """Every institution with its kind, status, branches, certificates and callback URL."""
     return InstitutionList(items=[_out(view) for view in administration.overview(session)])
 
 
 @router.get("/institutions/{code}", response_model=InstitutionOut, responses=responses(401, 403, 404))
-def show_institution(code: str, session: DbSession, admin: Admin) -> InstitutionOut:
+def show_institution(code: str, session: DbSession, admin: Allowed("institution.manage")) -> InstitutionOut:
     return _out(administration.view_of(session, code))
 
 
 @router.post("/institutions", response_model=InstitutionOut, status_code=201, responses=responses(401, 403, 422))
-def create_institution(body: InstitutionIn, session: DbSession, admin: Admin, runtime: RuntimeDep,
+def create_institution(body: InstitutionIn, session: DbSession,
+                       admin: Allowed("institution.manage"), runtime: RuntimeDep,
                        response: Response) -> InstitutionOut:
     """Register a bank or housing-fund centre, or a branch of one, with its first certificate
     (checked like any added certificate: valid now, signing key usage, chaining to the trust anchors)."""
@@ -109,7 +110,8 @@ def create_institution(body: InstitutionIn, session: DbSession, admin: Admin, ru
 
 
 @router.patch("/institutions/{code}", response_model=InstitutionOut, responses=responses(401, 403, 404, 422))
-def update_institution(code: str, body: InstitutionChange, session: DbSession, admin: Admin) -> InstitutionOut:
+def update_institution(code: str, body: InstitutionChange, session: DbSession,
+                       admin: Allowed("institution.manage")) -> InstitutionOut:
     """Change the name and/or the callback URL (only the fields given)."""
     given = body.model_fields_set
     administration.update_institution(
@@ -121,7 +123,8 @@ def update_institution(code: str, body: InstitutionChange, session: DbSession, a
 
 @router.post("/institutions/{code}/disable", response_model=InstitutionOut,
              responses=responses(401, 403, 404, 409, 422))
-def disable_institution(code: str, body: DisableIn, session: DbSession, admin: Admin) -> InstitutionOut:
+def disable_institution(code: str, body: DisableIn, session: DbSession,
+                        admin: Allowed("institution.manage")) -> InstitutionOut:
     """Refuse its (and its branches') requests from now on; its open applications stay reviewable."""
     administration.disable_institution(session, code, actor=admin.username, request_id=current_request_id(),
                                        reason=body.reason)
@@ -129,13 +132,13 @@ def disable_institution(code: str, body: DisableIn, session: DbSession, admin: A
 
 
 @router.post("/institutions/{code}/enable", response_model=InstitutionOut, responses=responses(401, 403, 404, 409))
-def enable_institution(code: str, session: DbSession, admin: Admin) -> InstitutionOut:
+def enable_institution(code: str, session: DbSession, admin: Allowed("institution.manage")) -> InstitutionOut:
     administration.enable_institution(session, code, actor=admin.username, request_id=current_request_id())
     return _out(administration.view_of(session, code))
 
 
 @router.get("/institutions/{code}/history", response_model=History, responses=responses(401, 403, 404))
-def institution_history(code: str, session: DbSession, admin: Admin) -> History:
+def institution_history(code: str, session: DbSession, admin: Allowed("institution.manage")) -> History:
     """The recorded changes to the institution and its certificates, newest first."""
     return History(items=[_entry(action) for action in administration.history(session, code)])
 

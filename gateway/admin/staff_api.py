@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.admin.actions import history, record
 from gateway.api.times import UtcTime
-from gateway.api.deps import Admin, DbSession
+from gateway.api.deps import Allowed, DbSession
 from gateway.api.problems import responses
 from gateway.logs import current_request_id
 from gateway.persistence.models import StaffUser
@@ -84,18 +84,18 @@ def _detail(session, user: StaffUser) -> StaffDetail:
 
 
 @router.get("/staff", response_model=StaffList, responses=responses(401, 403))
-def list_staff(session: DbSession, admin: Admin) -> StaffList:
+def list_staff(session: DbSession, admin: Allowed("staff.manage")) -> StaffList:
     codes = accounts.institution_codes(session)
     return StaffList(items=[StaffOut(**_out(session, user, codes)) for user in accounts.list_users(session)])
 
 
 @router.get("/staff/{username}", response_model=StaffDetail, responses=responses(401, 403, 404))
-def show_staff(username: str, session: DbSession, admin: Admin) -> StaffDetail:
+def show_staff(username: str, session: DbSession, admin: Allowed("staff.manage")) -> StaffDetail:
     return _detail(session, accounts.find(session, username))
 
 
 @router.post("/staff", response_model=StaffDetail, status_code=201, responses=responses(401, 403, 422))
-def create_staff(body: StaffIn, response: Response, session: DbSession, admin: Admin) -> StaffDetail:
+def create_staff(body: StaffIn, response: Response, session: DbSession, admin: Allowed("staff.manage")) -> StaffDetail:
     user = add_user(session, username=body.username, role=body.role, password=body.password,
                     institution_code=body.institution_code)
     record(session, actor=admin.username, action="staff.create", subject_kind="staff", subject=user.username,
@@ -105,35 +105,35 @@ def create_staff(body: StaffIn, response: Response, session: DbSession, admin: A
 
 
 @router.patch("/staff/{username}", response_model=StaffDetail, responses=responses(401, 403, 404, 409, 422))
-def change_role(username: str, body: RoleIn, session: DbSession, admin: Admin) -> StaffDetail:
+def change_role(username: str, body: RoleIn, session: DbSession, admin: Allowed("staff.manage")) -> StaffDetail:
     user = accounts.set_role(session, username=username, role=body.role, institution_code=body.institution_code,
                              actor=admin.username, now=utcnow(), request_id=current_request_id())
     return _detail(session, user)
 
 
 @router.post("/staff/{username}/disable", response_model=StaffDetail, responses=responses(401, 403, 404, 409))
-def disable_staff(username: str, session: DbSession, admin: Admin) -> StaffDetail:
+def disable_staff(username: str, session: DbSession, admin: Allowed("staff.manage")) -> StaffDetail:
     user = accounts.disable(session, username=username, actor=admin.username, now=utcnow(),
                             request_id=current_request_id())
     return _detail(session, user)
 
 
 @router.post("/staff/{username}/enable", response_model=StaffDetail, responses=responses(401, 403, 404))
-def enable_staff(username: str, session: DbSession, admin: Admin) -> StaffDetail:
+def enable_staff(username: str, session: DbSession, admin: Allowed("staff.manage")) -> StaffDetail:
     user = accounts.enable(session, username=username, actor=admin.username, now=utcnow(),
                            request_id=current_request_id())
     return _detail(session, user)
 
 
 @router.post("/staff/{username}/reset-password", response_model=StaffDetail, responses=responses(401, 403, 404, 422))
-def reset_password(username: str, body: PasswordIn, session: DbSession, admin: Admin) -> StaffDetail:
+def reset_password(username: str, body: PasswordIn, session: DbSession, admin: Allowed("staff.manage")) -> StaffDetail:
     user = accounts.reset_password(session, username=username, password=body.password, actor=admin.username,
                                    now=utcnow(), request_id=current_request_id())
     return _detail(session, user)
 
 
 @router.post("/staff/{username}/reset-totp", response_model=StaffDetail, responses=responses(401, 403, 404, 409))
-def reset_totp(username: str, session: DbSession, admin: Admin) -> StaffDetail:
+def reset_totp(username: str, session: DbSession, admin: Allowed("staff.manage")) -> StaffDetail:
     user = accounts.reset_totp(session, username=username, actor=admin.username, now=utcnow(),
                                request_id=current_request_id())
     return _detail(session, user)

@@ -9,9 +9,11 @@ from fastapi import FastAPI
 from gateway import logs
 from gateway.api import problems
 from gateway.api.bodies import BufferedBodies
+from gateway.api.deps import Public
 from gateway.api.loop_lag import LoopLagProbe
 from gateway.api.request_id import RequestIds
 from gateway.api.write_gate import WriteGate
+from gateway.audit.reads import RecordReads
 from gateway.runtime import Runtime
 from gateway.settings import Settings, get_settings
 
@@ -20,6 +22,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     """The gateway's HTTP app. Pass a runtime (tests) or let it be built from settings."""
     from gateway.admin.endpoints import router as admin
     from gateway.applications.endpoints import router as institutions
+    from gateway.audit.endpoints import router as audit
     from gateway.delivery.endpoints import router as operations
     from gateway.review.endpoints import router as review
     from gateway.catalogue.endpoints import router as catalogue
@@ -58,18 +61,20 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    # Inside the write gate: a read's audit entry is written before its answer starts (gateway/audit/reads.py).
+    app.add_middleware(RecordReads, runtime=lambda: app.state.runtime)
     # Outermost first in effect: bodies are read whole, then (embedded mode) writers queue.
     app.add_middleware(WriteGate, runtime=lambda: app.state.runtime)
     app.add_middleware(BufferedBodies, runtime=lambda: app.state.runtime)
     # Outermost of ours: even a body refused before the app runs (408, 413) carries the request id.
     app.add_middleware(RequestIds)
     problems.install(app)
-    for router in (institutions, certificates, catalogue, review, supervision, staff, operations, admin, web):
+    for router in (institutions, certificates, catalogue, review, supervision, staff, operations, admin, audit, web):
         app.include_router(router)
 
     # Answered on the event loop itself, never queued behind the thread pool: it shows whether
     # the loop is responsive, which is what a load balancer needs to know.
-    @app.get("/healthz", tags=["public"])
+    @app.get("/healthz", tags=["public"], dependencies=[Public("public.read")])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

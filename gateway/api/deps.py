@@ -6,19 +6,20 @@ runs, so no unit of work is open while the client is still sending.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
+from gateway import permissions
 from gateway.errors import Forbidden, NotAuthenticated, RequestTooLarge
 from gateway.logs import bind_actor
 from gateway.persistence.db import read_only, transaction
 from gateway.persistence.models import Institution, StaffUser
 from gateway.persistence.types import utcnow
 from gateway.runtime import Runtime
-from gateway.staff.service import Role
 from gateway.staff.sign_in import refuse_if_pending
 from gateway.institutions import replay
 from gateway.institutions.auth import authenticate_institution
@@ -124,15 +125,106 @@ def staff_user(request: Request, runtime: RuntimeDep, session: DbSession) -> Sta
     return user
 
 
-def require_role(*roles: Role):
-    async def check(user: Annotated[StaffUser, Depends(staff_user)]) -> StaffUser:  # no I/O: no thread hop
-        if user.role not in roles:
-            raise Forbidden(f"this needs the role {' or '.join(roles)}")
-        return user
+# --- the permission table (gateway/permissions.py) at the edge ---------------------------------
+# Each route names the one action it performs: ``staff: Allowed("application.review")`` (bearer token),
+# ``institution: SignedFor("application.read_status")`` (HTTP signature), or, for a route anyone may
+# call or whose caller is known only from its signed body, ``dependencies=[Public("verify.public")]``
+# / ``[XmlSigned("application.submit")]``. The dependency carries the action as ``permission_action``
+# and the actors its credentials can stand for as ``permission_actors`` (tests/integration/
+# test_permission_matrix.py reads both), and leaves the action on ``request.state.action``.
 
+
+def _declaring(check, action: str, actors, *, declares: bool = True):
+    if declares:
+        check.permission_action, check.permission_actors = action, frozenset(actors)
     return check
 
 
-Reviewer = Annotated[StaffUser, Depends(require_role(Role.REVIEWER))]
-Admin = Annotated[StaffUser, Depends(require_role(Role.ADMIN))]
-Supervisor = Annotated[StaffUser, Depends(require_role(Role.SUPERVISOR, Role.ADMIN))]
+def declaring(action: str, *actors: permissions.Actor):
+    """Mark a dependency of its own that checks ``action`` against the table for ``actors``' credentials."""
+    permissions.permission(action)
+    return lambda check: _declaring(check, action, actors or permissions.STAFF)
+
+
+def _refuse_unless_owned(request: Request, session: Session, institution: Institution | None, extent) -> None:
+    """Ownership, as the table grants it, of the application named in the path (a list filters itself)."""
+    application_no = request.path_params.get("application_no")
+    if extent in permissions.OWNERSHIP and application_no is not None:
+        permissions.application_for(session, application_no, institution=institution, extent=extent)
+
+
+@functools.cache
+def allowed(action: str, *, declares: bool = True):
+    """A dependency admitting a staff member (bearer token) whose role the table grants ``action``."""
+    rule = permissions.permission(action)
+    roles = " or ".join(actor for actor in permissions.STAFF if actor in rule.grants)
+    if not roles:
+        raise LookupError(f"no staff role may {action}")
+
+    def grant_of(request: Request, user: StaffUser):
+        request.state.action = action
+        extent = permissions.grant(user.role, action)
+        if extent is None:
+            raise Forbidden(f"this needs the role {roles}")
+        return extent
+
+    if not any(rule.grants.get(actor) in permissions.OWNERSHIP for actor in permissions.STAFF):
+        async def check(request: Request, user: Annotated[StaffUser, Depends(staff_user)]) -> StaffUser:  # no I/O
+            grant_of(request, user)
+            return user
+    else:
+        def check(request: Request, user: Annotated[StaffUser, Depends(staff_user)], session: DbSession) -> StaffUser:
+            institution = session.get(Institution, user.institution_id) if user.institution_id else None
+            _refuse_unless_owned(request, session, institution, grant_of(request, user))
+            return user
+    return _declaring(check, action, permissions.STAFF, declares=declares)
+
+
+@functools.cache
+def signed_for(action: str):
+    """A dependency admitting an institution (HTTP signature) as far as the table grants it ``action``."""
+    extent = permissions.grant(permissions.Actor.INSTITUTION, action)
+    if extent is None:
+        raise LookupError(f"no institution may {action}")
+
+    def check(request: Request, institution: SignedInstitution, session: DbSession) -> Institution:
+        request.state.action = action
+        _refuse_unless_owned(request, session, institution, extent)
+        return institution
+
+    return _declaring(check, action, [permissions.Actor.INSTITUTION])
+
+
+@functools.cache
+def _declared(action: str, actor: permissions.Actor):
+    if permissions.grant(actor, action) is None:
+        raise LookupError(f"the table does not grant {action} to {actor}")
+
+    async def declare(request: Request) -> None:  # no I/O: no thread hop
+        request.state.action = action
+
+    return _declaring(declare, action, list(permissions.Actor) if actor is permissions.Actor.ANONYMOUS else [actor])
+
+
+def Allowed(action: str):  # noqa: N802 - used as a type in signatures
+    return Annotated[StaffUser, Depends(allowed(action))]
+
+
+def SignedFor(action: str):  # noqa: N802 - used as a type in signatures
+    return Annotated[Institution, Depends(signed_for(action))]
+
+
+def Public(action: str):  # noqa: N802 - for ``dependencies=[...]``
+    """A route anyone may call (the table grants ``action`` to anonymous callers)."""
+    return Depends(_declared(action, permissions.Actor.ANONYMOUS))
+
+
+def XmlSigned(action: str):  # noqa: N802 - for ``dependencies=[...]``
+    """A route whose caller is the institution that signed the XML body (checked by intake)."""
+    return Depends(_declared(action, permissions.Actor.INSTITUTION))
+
+
+# The older names: the table's roles, without naming a route's action (the permission test requires one).
+Reviewer = Annotated[StaffUser, Depends(allowed("application.review", declares=False))]
+Admin = Annotated[StaffUser, Depends(allowed("staff.manage", declares=False))]
+Supervisor = Annotated[StaffUser, Depends(allowed("supervision.read", declares=False))]

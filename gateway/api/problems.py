@@ -5,8 +5,11 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.errors import GatewayError
 
@@ -55,9 +58,37 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return problem(422, "request.invalid", "The request is not acceptable", "invalid fields", {"violations": fields})
 
 
+async def _http_error(request: Request, exc: StarletteHTTPException):
+    # FastAPI answers a JSON body it cannot even decode (not UTF-8) with a bare 400; it is an
+    # invalid request like any other. Everything else (404 and 405 for unknown routes) as FastAPI does.
+    if exc.status_code != 400:
+        return await http_exception_handler(request, exc)
+    log.info("refused %s %s: request.invalid (undecodable body)", request.method, request.url.path)
+    return problem(422, "request.invalid", "The request is not acceptable", "the body could not be decoded",
+                   {"violations": [{"path": "body", "reason": "is not valid UTF-8 JSON"}]})
+
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+async def _database_error(request: Request, exc: DBAPIError):
+    """The database could not be reached, or dropped the connection (a restart, a fail-over, a
+    locked SQLite file): nothing was committed, and the same request may be sent again."""
+    if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+        raise exc  # a bug, not an outage: the server's 500, with its traceback in the log
+    # The error's class only: its message can quote a statement.
+    log.warning("database unavailable for %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+    response = problem(503, code="database.unavailable", title="The database is not available; send the request again",
+                       detail="nothing was stored; retry after a few seconds")
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(GatewayError, _gateway_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

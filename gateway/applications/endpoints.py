@@ -9,12 +9,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api.deps import DbSession, RuntimeDep, SignedInstitution, request_body
+from gateway.api.deps import DbSession, Public, RuntimeDep, SignedFor, XmlSigned, request_body
+from gateway import audit
 from gateway.api.problems import responses
+from gateway.audit.reads import note_read
 from gateway.api.times import UtcTime
 from gateway.applications.intake import IntakeOutcome, accept_submission, check_submission, dry_run
 from gateway.applications.transfers import confirm, is_transferee
 from gateway.applications.supplements import SuppliedMaterial, evidence_of, supply
+from gateway.permissions import Grant, application_for
 from gateway.persistence.types import utcnow
 from gateway.errors import NotFound, ResultNotReady
 from gateway.materials.service import store_material
@@ -26,6 +29,7 @@ XML = "application/xml"
 
 @router.post(
     "/applications",
+    dependencies=[XmlSigned("application.submit")],
     status_code=202,
     response_class=Response,
     summary="Submit a signed application (XML)",
@@ -97,14 +101,9 @@ class ApplicationStatus(BaseModel):
 
 
 def _own_application(session, institution, application_no: str) -> Application:
-    application = session.scalar(select(Application).where(Application.application_no == application_no))
-    # Another institution's application is answered exactly like a missing one; the transferee
-    # of a transfer is a party to it (joint filing) and may follow it too.
-    if application is None or not (
-        application.institution_id == institution.id or is_transferee(application, institution)
-    ):
-        raise NotFound("no such application")
-    return application
+    """The application, if the institution is a party to it (gateway/permissions.py); the route's
+    dependency has checked that already as far as its action reaches."""
+    return application_for(session, application_no, institution=institution, extent=Grant.PARTY)
 
 
 def _document_entries(session, application: Application) -> list[DocumentEntry]:
@@ -118,9 +117,11 @@ def _document_entries(session, application: Application) -> list[DocumentEntry]:
 
 
 @router.get("/applications/{application_no}", response_model=ApplicationStatus, responses=responses(401, 404))
-def status(application_no: str, institution: SignedInstitution, session: DbSession) -> ApplicationStatus:
+def status(application_no: str, request: Request,
+           institution: SignedFor("application.read_status"), session: DbSession) -> ApplicationStatus:
     """Status and history (HTTP-signed by the applying institution)."""
     application = _own_application(session, institution, application_no)
+    note_read(request, audit.read_of(application, actor=institution.code, actor_role="institution", what="status"))
     return ApplicationStatus(
         application_no=application.application_no,
         request_id=application.request_id,
@@ -160,11 +161,14 @@ def _latest(session, application: Application, kind: str) -> SignedDocument | No
     response_class=Response,
     responses={200: {"content": {XML: {}}, "description": "The signed result"}, **responses(401, 404, 409)},
 )
-def result(application_no: str, institution: SignedInstitution, session: DbSession) -> Response:
+def result(application_no: str, request: Request, institution: SignedFor("application.read_status"),
+           session: DbSession) -> Response:
     """The signed result once the application is decided (approved or rejected)."""
-    document = _latest(session, _own_application(session, institution, application_no), "result")
+    application = _own_application(session, institution, application_no)
+    document = _latest(session, application, "result")
     if document is None:
         raise ResultNotReady()
+    note_read(request, audit.read_of(application, actor=institution.code, actor_role="institution", what="result"))
     return Response(document.content, media_type=XML)
 
 
@@ -174,13 +178,17 @@ def result(application_no: str, institution: SignedInstitution, session: DbSessi
     responses={200: {"content": {XML: {}}, "description": "The latest signed document of that kind"},
                **responses(401, 404)},
 )
-def signed_document(application_no: str, kind: str, institution: SignedInstitution, session: DbSession) -> Response:
+def signed_document(application_no: str, kind: str, request: Request,
+                    institution: SignedFor("application.read_status"), session: DbSession) -> Response:
     """The latest ``receipt``, ``supplement_request`` or ``result`` for the application."""
     if kind not in ("receipt", "supplement_request", "result"):
         raise NotFound("no such document kind")
-    document = _latest(session, _own_application(session, institution, application_no), kind)
+    application = _own_application(session, institution, application_no)
+    document = _latest(session, application, kind)
     if document is None:
         raise NotFound("no such document yet")
+    note_read(request, audit.read_of(application, actor=institution.code, actor_role="institution",
+                                     what=f"document.{kind}"))
     return Response(document.content, media_type=XML)
 
 
@@ -198,7 +206,8 @@ class MaterialStored(BaseModel):
     openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
 )
 def upload_material(
-    sha256: str, request: Request, institution: SignedInstitution, runtime: RuntimeDep, session: DbSession
+    sha256: str, request: Request, institution: SignedFor("materials.upload"), runtime: RuntimeDep,
+    session: DbSession,
 ) -> Response:
     """Upload a material under the SHA-256 of its bytes (HTTP-signed, Content-Digest covered)."""
     body = request_body(request, runtime.settings.max_material_bytes, code="material.too_large")
@@ -211,7 +220,7 @@ def upload_material(
     return Response(stored.model_dump_json(), status_code=201 if created else 200, media_type="application/json")
 
 
-@router.get("/gateway/certificate", response_class=Response, tags=["public"],
+@router.get("/gateway/certificate", response_class=Response, tags=["public"], dependencies=[Public("public.read")],
             responses={200: {"content": {"application/x-pem-file": {}}}})
 def gateway_certificate(runtime: RuntimeDep) -> Response:
     """The certificate the gateway signs receipts, results and callbacks with."""
@@ -239,6 +248,7 @@ class DryRunResult(BaseModel):
 
 @router.post(
     "/applications/dry-run",
+    dependencies=[XmlSigned("application.submit")],
     response_model=DryRunResult,
     summary="Run the intake checks and pre-review on a signed application without submitting it",
     responses=responses(403, 413, 422),
@@ -274,7 +284,7 @@ class SupplementIn(BaseModel):
     responses=responses(401, 404, 409, 422),
 )
 def supplement(
-    application_no: str, body: SupplementIn, request: Request, institution: SignedInstitution,
+    application_no: str, body: SupplementIn, request: Request, institution: SignedFor("application.supplement"),
     runtime: RuntimeDep, session: DbSession,
 ) -> ApplicationStatus:
     application = _own_application(session, institution, application_no)
@@ -286,7 +296,7 @@ def supplement(
         note=body.note, evidence=evidence_of(request.state.body, dict(request.headers)), at=utcnow(),
     )
     session.flush()
-    return status(application_no, institution, session)
+    return status(application_no, request, institution, session)
 
 
 class TransfereeConfirmationIn(BaseModel):
@@ -306,7 +316,8 @@ class TransfereeConfirmationOut(BaseModel):
     responses=responses(401, 404, 409, 422),
 )
 def confirm_transfer(
-    application_no: str, body: TransfereeConfirmationIn, request: Request, institution: SignedInstitution,
+    application_no: str, body: TransfereeConfirmationIn, request: Request,
+    institution: SignedFor("application.confirm_transfer"),
     session: DbSession,
 ) -> TransfereeConfirmationOut:
     """HTTP-signed by the transferee named in the request; confirms exactly that signed request."""

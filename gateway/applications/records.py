@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway import audit
 from gateway.actors import Actor
 from gateway.applications.states import Action, Status, next_status
 from gateway.persistence.models import Application, ApplicationEvent, SignedDocument
@@ -50,7 +51,16 @@ def record_event(
         note=note,
     )
     session.add(event)
+    # The audit trail records every transition here, once, whoever the caller.
+    audit.append(session, audit.about_application(
+        application, actor=actor.ref, actor_role=audit_role(actor), action=f"application.{action.value}",
+        details={"from": event.from_status, "to": event.to_status}))
     return event
+
+
+def audit_role(actor: Actor) -> str | None:
+    """The role an audit entry names: a staff member's is looked up when the entry is written."""
+    return None if actor.kind == "staff" else actor.kind
 
 
 def store_document(session: Session, application: Application, kind: str, content: bytes, *,
@@ -64,6 +74,9 @@ def store_document(session: Session, application: Application, kind: str, conten
         content=content,
     )
     session.add(document)
+    audit.append(session, audit.about_application(
+        application, actor="gateway", actor_role="system", action="document.store",
+        details={"kind": kind, "sha256": document.sha256}))
     if flush:
         session.flush()
     return document

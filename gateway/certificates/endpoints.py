@@ -10,8 +10,10 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from gateway.api.deps import Admin, DbSession, PathId, ReadDbSession, RuntimeDep, SignedInstitution, request_body
+from gateway.api.deps import Allowed, DbSession, PathId, Public, ReadDbSession, RuntimeDep, SignedFor, request_body
+from gateway import audit
 from gateway.api.problems import responses
+from gateway.audit.reads import note_read
 from gateway.api.times import UtcTime
 from gateway.applications.endpoints import _own_application
 from gateway.certificates import postal, service, verification
@@ -41,10 +43,14 @@ def _certificate_of(session, application) -> IssuedCertificate:
 
 @router.get("/v1/applications/{application_no}/certificate.{fmt}", response_class=Response,
             responses={200: {"content": {"application/pdf": {}, "application/xml": {}}}, **responses(401, 404, 409)})
-def download(application_no: str, fmt: Literal["pdf", "xml"], institution: SignedInstitution,
+def download(application_no: str, fmt: Literal["pdf", "xml"], request: Request,
+             institution: SignedFor("certificate.download"),
              session: DbSession) -> Response:
     """The signed certificate (PDF, PAdES) or its signed XML twin, byte for byte as issued."""
-    certificate = _certificate_of(session, _own_application(session, institution, application_no))
+    application = _own_application(session, institution, application_no)
+    certificate = _certificate_of(session, application)
+    note_read(request, audit.read_of(application, actor=institution.code, actor_role="institution",
+                                     what=f"certificate.{fmt}"))
     body, media = (certificate.pdf, "application/pdf") if fmt == "pdf" else (certificate.xml, "application/xml")
     return Response(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="certificate-{application_no}.{fmt}"'})
@@ -74,7 +80,8 @@ def _postal_out(session, request) -> PostalOut:
 
 @router.post("/v1/applications/{application_no}/postal-requests", response_model=PostalOut, status_code=201,
              responses=responses(401, 404, 409, 422))
-def request_paper(application_no: str, body: PostalIn, institution: SignedInstitution, session: DbSession) -> PostalOut:
+def request_paper(application_no: str, body: PostalIn, institution: SignedFor("certificate.request_paper"),
+                  session: DbSession) -> PostalOut:
     """Ask for the printed certificate to be mailed (EMS) to an address."""
     certificate = _certificate_of(session, _own_application(session, institution, application_no))
     created = postal.request_paper(session, certificate=certificate, institution_id=institution.id, **body.model_dump())
@@ -83,7 +90,8 @@ def request_paper(application_no: str, body: PostalIn, institution: SignedInstit
 
 @router.get("/v1/applications/{application_no}/postal-requests", response_model=list[PostalOut],
             responses=responses(401, 404))
-def paper_status(application_no: str, institution: SignedInstitution, session: DbSession) -> list[PostalOut]:
+def paper_status(application_no: str, institution: SignedFor("certificate.request_paper"),
+                 session: DbSession) -> list[PostalOut]:
     application = _own_application(session, institution, application_no)
     ids = {c.id for c in session.scalars(select(IssuedCertificate).where(IssuedCertificate.application_id == application.id))}
     return [_postal_out(session, r) for r in postal.requests_of(session, institution_id=institution.id)
@@ -96,13 +104,14 @@ class PostalUpdate(BaseModel):
 
 
 @router.get("/v1/admin/postal-requests", response_model=list[PostalOut], responses=responses(401, 403))
-def postal_queue(session: DbSession, admin: Admin,
+def postal_queue(session: DbSession, admin: Allowed("certificate.manage"),
                  status: Literal["REQUESTED", "PRINTED", "POSTED"] | None = None) -> list[PostalOut]:
     return [_postal_out(session, r) for r in postal.requests_of(session, status=status)]
 
 
 @router.post("/v1/admin/postal-requests/{request_id}", response_model=PostalOut, responses=responses(401, 403, 404, 409, 422))
-def postal_update(request_id: PathId, body: PostalUpdate, session: DbSession, admin: Admin) -> PostalOut:
+def postal_update(request_id: PathId, body: PostalUpdate, session: DbSession,
+                  admin: Allowed("certificate.manage")) -> PostalOut:
     """Record printing, then posting with the EMS tracking number (no postal service is called)."""
     updated = postal.advance(session, request_id, status=body.status, tracking_no=body.tracking_no,
                              staff=admin.username, at=utcnow())
@@ -114,7 +123,7 @@ class RevokeIn(BaseModel):
 
 
 @router.post("/v1/admin/certificates/{certificate_no}/revoke", responses=responses(401, 403, 404, 409, 422))
-def revoke(certificate_no: str, body: RevokeIn, session: DbSession, admin: Admin) -> dict:
+def revoke(certificate_no: str, body: RevokeIn, session: DbSession, admin: Allowed("certificate.manage")) -> dict:
     """Revoke a certificate issued in error (更正), with the reason shown on the verify page."""
     certificate = service.revoke(session, certificate_no, reason=body.reason, at=utcnow())
     return {"certificate_no": certificate.certificate_no, "status": certificate.status}
@@ -154,7 +163,8 @@ class UploadVerdict(BaseModel):
     signed_at: UtcTime | None
 
 
-@router.get("/v1/verify/{code}", tags=["public"], response_model=CertificateView, responses=responses(404, 422))
+@router.get("/v1/verify/{code}", tags=["public"],
+            dependencies=[Public("verify.public")], response_model=CertificateView, responses=responses(404, 422))
 def verify_json(code: str, session: DbSession) -> CertificateView:
     """Key fields (personal data masked) and the status of the certificate with this code."""
     certificate = verification.find_by_code(session, code)
@@ -162,7 +172,8 @@ def verify_json(code: str, session: DbSession) -> CertificateView:
         certificate, obligor_ids=verification.obligor_ids_of(session, certificate)))
 
 
-@router.post("/v1/verify/{code}/pdf", tags=["public"], response_model=UploadVerdict, responses=responses(404, 413, 422),
+@router.post("/v1/verify/{code}/pdf", tags=["public"],
+             dependencies=[Public("verify.public")], response_model=UploadVerdict, responses=responses(404, 413, 422),
              openapi_extra={"requestBody": {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
 def verify_pdf_json(code: str, request: Request, runtime: RuntimeDep, session: ReadDbSession) -> UploadVerdict:
     """Check an uploaded PDF: the authority's seal intact, and the bytes the register recorded."""
@@ -183,20 +194,22 @@ def _page(request: Request, session, code: str, check=None, status_code: int = 2
                                                                 "check": check}, status_code=status_code)
 
 
-@router.get("/verify", response_class=HTMLResponse, tags=["public"], include_in_schema=False)
+@router.get("/verify", response_class=HTMLResponse, tags=["public"], include_in_schema=False,
+            dependencies=[Public("verify.public")])
 def verify_form(request: Request, code: str | None = None):
     if code:
         return RedirectResponse(f"/verify/{code.strip().upper()}", status_code=303)
     return templates.TemplateResponse(request, "verify.html", {"view": None, "problem": None, "code": "", "check": None})
 
 
-@router.get("/verify/{code}", response_class=HTMLResponse, tags=["public"])
+@router.get("/verify/{code}", response_class=HTMLResponse, tags=["public"], dependencies=[Public("verify.public")])
 def verify_page(code: str, request: Request, session: DbSession) -> HTMLResponse:
     """The page the QR code opens: status and key facts, and a form to check a PDF."""
     return _page(request, session, code)
 
 
-@router.post("/verify/{code}", response_class=HTMLResponse, tags=["public"], include_in_schema=False)
+@router.post("/verify/{code}", response_class=HTMLResponse, tags=["public"], include_in_schema=False,
+             dependencies=[Public("verify.public")])
 def verify_upload(code: str, request: Request, file: UploadFile, runtime: RuntimeDep, session: ReadDbSession):
     data = file.file.read(MAX_UPLOAD + 1)
     try:

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.persistence.models import Base, Id
 from gateway.persistence.types import UTCDateTime, utcnow
+from gateway.protection import EncryptedBytes, EncryptedText
 
 
 class IssuedCertificate(Base):
@@ -19,8 +20,8 @@ class IssuedCertificate(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     certificate_no: Mapped[str] = mapped_column(String(64), unique=True)
     verification_code: Mapped[str] = mapped_column(String(16), unique=True)
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
-    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf: Mapped[bytes] = mapped_column(EncryptedBytes("certificates.pdf"))  # both print the holders' names
+    xml: Mapped[bytes] = mapped_column(EncryptedBytes("certificates.xml"))
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     xml_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="IN_FORCE")  # IN_FORCE|SUPERSEDED|CANCELLED|REVOKED
@@ -37,9 +38,9 @@ class PostalRequest(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), index=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
-    recipient: Mapped[str] = mapped_column(String(100))
-    phone: Mapped[str] = mapped_column(String(30))
-    address: Mapped[str] = mapped_column(String(300))
+    recipient: Mapped[str] = mapped_column(EncryptedText("postal_requests.recipient"))
+    phone: Mapped[str] = mapped_column(EncryptedText("postal_requests.phone"))
+    address: Mapped[str] = mapped_column(EncryptedText("postal_requests.address"))
     postcode: Mapped[str] = mapped_column(String(6))
     status: Mapped[str] = mapped_column(String(16), default="REQUESTED")  # REQUESTED | PRINTED | POSTED
     tracking_no: Mapped[str | None] = mapped_column(String(40))

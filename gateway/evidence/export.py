@@ -48,3 +48,11 @@ def export_evidence(session: Session, application_no: str) -> bytes:
             archive.writestr(name, content)
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))
     return buffer.getvalue()
+
+
+def evidence_read(session: Session, application_no: str, *, actor: str, actor_role: str):
+    """The audit entry of an evidence export (a read of everything personal about the application)."""
+    from gateway import audit
+
+    application = session.scalar(select(Application).where(Application.application_no == application_no))
+    return audit.read_of(application, actor=actor, actor_role=actor_role, what="evidence.export")

@@ -2,6 +2,7 @@
 from gateway.persistence import models  # noqa: F401
 from gateway.register import models as register_models  # noqa: F401
 from gateway.certificates import models as certificate_models  # noqa: F401
+from gateway.audit import models as audit_models  # noqa: F401
 from gateway.persistence.models import Base
 
 __all__ = ["Base"]

@@ -12,7 +12,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from gateway.applications.states import QUEUE_STATUSES
+from gateway.protection.columns import EncryptedBytes, EncryptedJSON, EncryptedText
 from gateway.persistence.types import UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
@@ -94,7 +94,7 @@ class StaffUser(Base):
     # The next sign-in must set a new password (after an administrator's reset).
     password_reset_required: Mapped[bool] = mapped_column(default=False, server_default="0")
     # TOTP (RFC 6238) second factor: the secret is set at enrolment and counts once confirmed.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("staff_users.totp_secret"))  # a secret
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a code's time step is used once
 
@@ -134,7 +134,7 @@ class Material(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     media_type: Mapped[str] = mapped_column(String(100))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(EncryptedBytes("materials.content"))  # sha256 is of the plaintext
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -159,7 +159,7 @@ class Application(Base):
     status: Mapped[str] = mapped_column(String(32))
     unit_code: Mapped[str] = mapped_column(String(28), index=True)
     request_sha256: Mapped[str] = mapped_column(String(64))
-    canonical: Mapped[dict[str, Any]] = mapped_column(JSON)
+    canonical: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("applications.canonical"))
     signature: Mapped[dict[str, Any]] = mapped_column(JSON)  # signer facts shown to reviewers
     request_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -167,7 +167,7 @@ class Application(Base):
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decision_reason: Mapped[str | None] = mapped_column(EncryptedText("applications.decision_reason"))  # free text
     deadline_provisional: Mapped[bool] = mapped_column(default=False)
     triage: Mapped[str] = mapped_column(String(16), default="SIMPLE")  # SIMPLE | COMPLEX | AUTO_APPROVE
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -193,7 +193,7 @@ class ApplicationMaterial(Base):
     material_id: Mapped[int] = mapped_column(ForeignKey("materials.id"))
     position: Mapped[int] = mapped_column(Integer)
     type_code: Mapped[str] = mapped_column(String(32))
-    file_name: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(EncryptedText("application_materials.file_name"))  # may name a person
     material: Mapped[Material] = relationship()
 
 
@@ -209,7 +209,7 @@ class ApplicationEvent(Base):
     actor_kind: Mapped[str] = mapped_column(String(16))  # institution | staff | system
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    note: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    note: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON("application_events.note"))  # reasons: free text
     application: Mapped[Application] = relationship(back_populates="events")
 
 
@@ -220,7 +220,7 @@ class ApplicationPause(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # supplement | announcement
-    reason: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(EncryptedText("application_pauses.reason"))  # free text
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -259,7 +259,7 @@ class SignedDocument(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # request | receipt | supplement_request | result
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(EncryptedBytes("signed_documents.content"))  # verbatim once opened
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from gateway.persistence.models import Base, Id
 from gateway.persistence.types import UTCDateTime, utcnow
+from gateway.protection import EncryptedJSON, EncryptedText, blind_index
 
 
 class PropertyUnit(Base):
@@ -17,7 +18,7 @@ class PropertyUnit(Base):
     __tablename__ = "property_units"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     unit_code: Mapped[str] = mapped_column(String(28), unique=True)
-    location: Mapped[str] = mapped_column(String(300))  # 坐落
+    location: Mapped[str] = mapped_column(EncryptedText("property_units.location"))  # 坐落: a home's address
     use: Mapped[str] = mapped_column(String(20))  # UnitUse
     state: Mapped[str] = mapped_column(String(20))  # UnitState
     needs_survey: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -31,11 +32,18 @@ class UnitOwner(Base):
     __tablename__ = "unit_owners"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("property_units.id"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(EncryptedText("unit_owners.name"))
     id_type: Mapped[str] = mapped_column(String(20))
-    id_number: Mapped[str] = mapped_column(String(40), index=True)
+    id_number: Mapped[str] = mapped_column(EncryptedText("unit_owners.id_number"))
+    # The keyed blind index of id_number (gateway.protection.blind_index): owners are found by it.
+    id_number_index: Mapped[str] = mapped_column(String(64), index=True)
     share: Mapped[str] = mapped_column(String(40))
     unit: Mapped[PropertyUnit] = relationship(back_populates="owners")
+
+    @validates("id_number")
+    def _index_id_number(self, _key: str, id_number: str) -> str:
+        self.id_number_index = blind_index(id_number)
+        return id_number
 
 
 class RegisteredMortgage(Base):
@@ -68,7 +76,8 @@ class RegisteredMortgage(Base):
     debt_end: Mapped[date | None] = mapped_column(Date)
     claim_period_start: Mapped[date | None] = mapped_column(Date)
     claim_period_end: Mapped[date | None] = mapped_column(Date)
-    mortgagor_id_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mortgagor_id_numbers: Mapped[list[str]] = mapped_column(
+        EncryptedJSON("registered_mortgages.mortgagor_id_numbers"), default=list)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)  # time of receipt: orders priority
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # discharged or converted
@@ -89,7 +98,7 @@ class RegistrationEntry(Base):
     registration_type: Mapped[str] = mapped_column(String(32))
     certificate_no: Mapped[str] = mapped_column(String(64), unique=True)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    summary: Mapped[dict | None] = mapped_column(JSON)  # what changed, for the register extract
+    summary: Mapped[dict | None] = mapped_column(EncryptedJSON("registration_entries.summary"))  # what changed
     mortgage: Mapped[RegisteredMortgage] = relationship(back_populates="entries")
 
 
@@ -101,8 +110,8 @@ class Encumbrance(Base):
     unit_code: Mapped[str] = mapped_column(String(28), index=True)
     kind: Mapped[str] = mapped_column(String(24))  # EncumbranceKind
     reference: Mapped[str] = mapped_column(String(100))  # court ruling no., certificate no.
-    holder_name: Mapped[str | None] = mapped_column(String(100))
-    holder_id_number: Mapped[str | None] = mapped_column(String(40))
+    holder_name: Mapped[str | None] = mapped_column(EncryptedText("encumbrances.holder_name"))
+    holder_id_number: Mapped[str | None] = mapped_column(EncryptedText("encumbrances.holder_id_number"))
     registered_on: Mapped[date] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     lifted_on: Mapped[date | None] = mapped_column(Date)
@@ -119,9 +128,10 @@ class CalendarYear(Base):
 
 
 class IdentityOnFile(Base):
-    """A party whose identity document the authority already holds (not asked for again)."""
+    """A party whose identity document the authority already holds (not asked for again), kept by the
+    keyed blind index of the ID number (gateway.protection.blind_index), never the number itself."""
 
     __tablename__ = "identities_on_file"
-    id_number: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id_number_index: Mapped[str] = mapped_column(String(64), primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

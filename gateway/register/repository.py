@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from bank_adapters.canonical import CanonicalApplication, IdType
 from gateway.persistence.models import Application, Institution
+from gateway.protection import blind_index
 from gateway.register.models import (
     Encumbrance,
     IdentityOnFile,
@@ -136,7 +137,7 @@ def _facts(session: Session, application: CanonicalApplication, received_before,
     statement = _facts_statement(link is not None, received_before is not None, exclude_id is not None,
                                  transferee is not None)
     parameters = {
-        "unit_code": application.unit_code, "id_numbers": sorted({party.id_number for party in application.mortgagors}),
+        "unit_code": application.unit_code, "id_number_indexes": sorted(_identity_indexes(application)),
         "group_id": link and link.group_id, "received_before": received_before, "exclude_id": exclude_id,
         "transferee_code": transferee and transferee.code,
     }
@@ -176,9 +177,14 @@ def _facts_statement(linked: bool, received_before: bool, excluded: bool, transf
     if excluded:
         pending = pending.where(Application.id != bindparam("exclude_id"))
     on_file = select(func.count()).select_from(IdentityOnFile).where(
-        IdentityOnFile.id_number.in_(bindparam("id_numbers", expanding=True)))
+        IdentityOnFile.id_number_index.in_(bindparam("id_number_indexes", expanding=True)))
     onboarded = exists().where(Institution.code == bindparam("transferee_code")) if transferee else false()
     return select(pending.scalar_subquery(), on_file.scalar_subquery(), onboarded)
+
+
+def _identity_indexes(application: CanonicalApplication) -> set[str]:
+    """The mortgagors' distinct ID numbers as identities_on_file keeps them: blind indexes."""
+    return {blind_index(party.id_number) for party in application.mortgagors}
 
 
 def _held_materials(application: CanonicalApplication, unit, referenced, facts: _Facts) -> set[str]:
@@ -188,7 +194,7 @@ def _held_materials(application: CanonicalApplication, unit, referenced, facts: 
         held.add("TITLE_CERTIFICATE")  # the title is in the register itself
     if referenced is not None:
         held.update({"MORTGAGE_CERTIFICATE", "PRE_NOTICE_MORTGAGE_CERTIFICATE"})
-    distinct_ids = {party.id_number for party in application.mortgagors}
+    distinct_ids = _identity_indexes(application)
     if distinct_ids and facts.identities_on_file == len(distinct_ids):
         held.add("ID_DOCUMENT")  # every mortgagor's identity document came with an earlier registration
     if facts.transferee_onboarded:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bank_adapters.canonical import CanonicalApplication, ChangeField, RegistrationType
 from gateway.errors import GatewayError
 from gateway.persistence.models import Application
+from gateway.protection import blind_index
 from gateway.register.models import IdentityOnFile, RegisteredMortgage, RegistrationEntry
 from gateway.register.numbers import allocate_certificate_number
 from gateway.register.repository import OPEN_STATUSES, mortgage_by_certificate
@@ -186,6 +187,6 @@ def _move_priority(session: Session, mortgage: RegisteredMortgage, target: int) 
 def _record_identities(session: Session, application: Application, canonical: CanonicalApplication) -> None:
     if not any(m.type_code == "ID_DOCUMENT" for m in canonical.materials):
         return
-    for party in canonical.mortgagors:
-        if session.get(IdentityOnFile, party.id_number) is None:
-            session.add(IdentityOnFile(id_number=party.id_number, application_id=application.id))
+    for index in dict.fromkeys(blind_index(party.id_number) for party in canonical.mortgagors):
+        if session.get(IdentityOnFile, index) is None:
+            session.add(IdentityOnFile(id_number_index=index, application_id=application.id))

@@ -4,11 +4,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.api.deps import DbSession, PathPosition, Reviewer, RuntimeDep, require_role
+from gateway import audit
+from gateway.audit.reads import note_read
+from gateway.api.deps import Allowed, DbSession, PathPosition, RuntimeDep
 from gateway.api.problems import responses
 from gateway.api.times import UtcTime, utc_text
 from gateway.applications.documents import SupplementItem
@@ -42,7 +44,7 @@ class QueuePage(BaseModel):
 
 @router.get("/queue", response_model=QueuePage, responses=responses(401, 403, 422))
 def queue(
-    session: DbSession, reviewer: Reviewer,
+    session: DbSession, reviewer: Allowed("application.review"),
     limit: int = Query(50, ge=1, le=200), after: str | None = Query(None),
 ) -> QueuePage:
     """Open applications, oldest deadline first."""
@@ -111,8 +113,10 @@ class ApplicationView(BaseModel):
 
 
 @router.get("/applications/{application_no}", response_model=ApplicationView, responses=responses(401, 403, 404))
-def view(application_no: str, session: DbSession, reviewer: Reviewer) -> ApplicationView:
+def view(application_no: str, request: Request, session: DbSession,
+         reviewer: Allowed("application.review")) -> ApplicationView:
     a = _find(session, application_no)
+    note_read(request, audit.read_of(a, actor=reviewer.username, actor_role=reviewer.role, what="review.view"))
     return ApplicationView(
         application_no=a.application_no, status=a.status, institution_code=a.institution.code,
         institution_name=a.institution.name, received_at=a.received_at, due_date=a.due_date,
@@ -156,11 +160,15 @@ def _find(session, application_no: str):
 @router.get("/applications/{application_no}/materials/{position}", response_class=Response,
             responses={200: {"content": {"application/octet-stream": {}}, "description": "The material's bytes"},
                        **responses(401, 403, 404, 422)})
-def material(application_no: str, position: PathPosition, session: DbSession, reviewer: Reviewer) -> Response:
+def material(application_no: str, position: PathPosition, request: Request, session: DbSession,
+             reviewer: Allowed("materials.read")) -> Response:
     """The bytes of one attached material, as a sandboxed download (its media type is in the application view)."""
-    links = [m for m in _find(session, application_no).materials if m.position == position]
+    application = _find(session, application_no)
+    links = [m for m in application.materials if m.position == position]
     if not links:
         raise NotFound("no such material")
+    note_read(request, audit.read_of(application, actor=reviewer.username, actor_role=reviewer.role,
+                                     what=f"material:{position}"))
     return downloads.as_download(links[0].material.content)
 
 
@@ -170,13 +178,15 @@ class Transitioned(BaseModel):
 
 
 @router.post("/applications/{application_no}/claim", response_model=Transitioned, responses=responses(401, 403, 404, 409))
-def claim(application_no: str, runtime: RuntimeDep, session: DbSession, reviewer: Reviewer) -> Transitioned:
+def claim(application_no: str, runtime: RuntimeDep, session: DbSession,
+          reviewer: Allowed("application.review")) -> Transitioned:
     a = service.claim(session, runtime.settings, application_no=application_no, reviewer=reviewer, at=utcnow())
     return Transitioned(application_no=a.application_no, status=a.status)
 
 
 @router.post("/applications/{application_no}/release", response_model=Transitioned, responses=responses(401, 403, 404, 409))
-def release(application_no: str, runtime: RuntimeDep, session: DbSession, reviewer: Reviewer) -> Transitioned:
+def release(application_no: str, runtime: RuntimeDep, session: DbSession,
+            reviewer: Allowed("application.review")) -> Transitioned:
     a = service.release(session, runtime.settings, application_no=application_no, reviewer=reviewer, at=utcnow())
     return Transitioned(application_no=a.application_no, status=a.status)
 
@@ -204,7 +214,8 @@ class DecisionOut(BaseModel):
 
 
 @router.post("/applications/{application_no}/decision", response_model=DecisionOut, responses=responses(401, 403, 404, 409, 422))
-def decide(application_no: str, body: DecisionIn, runtime: RuntimeDep, session: DbSession, reviewer: Reviewer) -> DecisionOut:
+def decide(application_no: str, body: DecisionIn, runtime: RuntimeDep, session: DbSession,
+           reviewer: Allowed("application.decide")) -> DecisionOut:
     """Approve (enters the register), reject with a reason, or request 补正 listing what is missing."""
     decision = service.Decision(
         action=Action(body.decision), reason=body.reason,
@@ -225,7 +236,7 @@ class AnnouncementIn(BaseModel):
 @router.post("/applications/{application_no}/announcement", response_model=Transitioned,
              responses=responses(401, 403, 404, 409, 422))
 def announcement(application_no: str, body: AnnouncementIn, runtime: RuntimeDep, session: DbSession,
-                 reviewer: Reviewer) -> Transitioned:
+                 reviewer: Allowed("application.review")) -> Transitioned:
     """Start (clock stops) or end (back to the queue, clock restarts) an announcement (公告)."""
     a = service.announcement(session, runtime.settings, application_no=application_no, reviewer=reviewer,
                              start=body.action == "start", reason=body.reason, at=utcnow())
@@ -244,13 +255,10 @@ class DeadlineOut(BaseModel):
     provisional: bool
 
 
-ReviewerOrSupervisor = Annotated[StaffUser, Depends(require_role(Role.REVIEWER, Role.SUPERVISOR))]
-
-
 @router.post("/applications/{application_no}/extension", response_model=DeadlineOut,
              responses=responses(401, 403, 404, 409, 422))
 def extension(application_no: str, body: ExtensionIn, runtime: RuntimeDep, session: DbSession,
-              staff: ReviewerOrSupervisor) -> DeadlineOut:
+              staff: Allowed("application.extend")) -> DeadlineOut:
     """Extend the deadline by working days (the claim holder, or a supervisor), within the maximum per
     application; the reason is recorded with who granted it and shown to the institution."""
     a = service.extend(session, runtime.settings, application_no=application_no, staff=staff,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
 
 from gateway.api.client_address import client_address
-from gateway.api.deps import RuntimeDep
+from gateway.api.deps import Public, RuntimeDep
 from gateway.api.problems import responses
 from gateway.errors import NotAuthenticated
 from gateway.persistence.db import read_only, transaction
@@ -43,7 +43,8 @@ class Session(BaseModel):
     role: str
 
 
-@router.post("/sessions", response_model=Session, responses=responses(401, 403, 422, 429))
+@router.post("/sessions", response_model=Session, responses=responses(401, 403, 422, 429),
+             dependencies=[Public("account.sign_in")])
 def sign_in(credentials: Credentials, request: Request, runtime: RuntimeDep) -> Session:
     address, now = client_address(request, runtime.settings), utcnow()
     username = credentials.username.strip()

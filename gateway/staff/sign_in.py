@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from gateway import audit
 from gateway.errors import Forbidden, NotAuthenticated, SignInLocked
 from gateway.persistence.models import StaffRecoveryCode, StaffUser
 from gateway.settings import Settings
@@ -113,6 +114,8 @@ def complete(session: Session, *, user: StaffUser, password: str, address: str) 
     under the current hashing parameters."""
     throttle.clear_failures(session, username=user.username, address=address)
     rehash_if_needed(session, user=user, password=password)
+    audit.record(session, actor=user.username, actor_role=user.role, action="staff.sign_in", subject_kind="staff",
+                 subject=user.username, details={"second_factor": has_second_factor(user)})
 
 
 def rehash_if_needed(session: Session, *, user: StaffUser, password: str) -> None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from gateway.api.deps import DbSession, RuntimeDep, Supervisor
+from gateway.api.deps import Allowed, DbSession, Public, RuntimeDep
 from gateway.api.problems import responses
 from gateway.applications.deadline import local_date
 from gateway.persistence.types import utcnow
@@ -27,7 +27,7 @@ class StepRow(BaseModel):
 
 @router.get("/v1/supervision/steps", response_model=list[StepRow], responses=responses(401, 403, 422))
 def steps(
-    session: DbSession, supervisor: Supervisor,
+    session: DbSession, supervisor: Allowed("supervision.read"),
     group_by: Literal["step", "reviewer", "institution"] = "step",
     since: datetime | None = Query(None, description="Default: 30 days ago"),
     until: datetime | None = Query(None, description="Default: now"),
@@ -55,7 +55,7 @@ class DeadlineWatch(BaseModel):
 
 
 @router.get("/v1/supervision/deadlines", response_model=DeadlineWatch, responses=responses(401, 403))
-def deadlines(runtime: RuntimeDep, session: DbSession, supervisor: Supervisor) -> DeadlineWatch:
+def deadlines(runtime: RuntimeDep, session: DbSession, supervisor: Allowed("supervision.read")) -> DeadlineWatch:
     """Open applications at risk of missing their deadline, and overdue ones."""
     at_risk, overdue = service.deadline_watch(session, today=local_date(utcnow()),
                                               at_risk_days=runtime.settings.at_risk_working_days,
@@ -64,7 +64,7 @@ def deadlines(runtime: RuntimeDep, session: DbSession, supervisor: Supervisor) -
                          overdue=[DeadlineRow(**vars(r)) for r in overdue])
 
 
-@router.get("/metrics", response_class=PlainTextResponse, tags=["public"])
+@router.get("/metrics", response_class=PlainTextResponse, tags=["public"], dependencies=[Public("metrics.read")])
 def metrics(runtime: RuntimeDep, session: DbSession) -> PlainTextResponse:
     """Prometheus metrics: counts only, no personal data."""
     text = service.metrics_text(session, now=utcnow(), at_risk_days=runtime.settings.at_risk_working_days,

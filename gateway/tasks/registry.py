@@ -76,3 +76,4 @@ def load_all() -> None:
     import gateway.delivery.tasks  # noqa: F401
     import gateway.tasks.relay  # noqa: F401
     import gateway.institutions.replay  # noqa: F401
+    import gateway.audit.checkpoints  # noqa: F401

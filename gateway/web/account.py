@@ -20,7 +20,7 @@ from gateway.staff import enrolment, totp
 from gateway.staff.accounts import recovery_codes_left
 from gateway.staff.service import check_password
 from gateway.staff.sign_in import Pending, has_second_factor, pending
-from gateway.web.auth import Identity, PostedForm, WebDb
+from gateway.web.auth import Allowed, Identity, PostedForm, WebDb
 from gateway.web.routing import LoginRequired, render, web_router
 
 router = web_router()
@@ -66,12 +66,12 @@ def _refused(request: Request, runtime, db, user: StaffUser, refusal: GatewayErr
 
 
 @router.get("/account/security")
-def security(request: Request, runtime: RuntimeDep, db: WebDb, me: Me) -> Response:
+def security(request: Request, runtime: RuntimeDep, db: WebDb, me: Allowed("account.manage_own")) -> Response:
     return _page(request, runtime, db, me)
 
 
 @router.post("/account/security/totp/start")
-def start(request: Request, runtime: RuntimeDep, db: WebDb, me: Me) -> Response:
+def start(request: Request, runtime: RuntimeDep, db: WebDb, me: Allowed("account.manage_own")) -> Response:
     try:
         enrolment.start(db, user_id=me.id)
     except GatewayError as refusal:
@@ -80,7 +80,8 @@ def start(request: Request, runtime: RuntimeDep, db: WebDb, me: Me) -> Response:
 
 
 @router.post("/account/security/totp/confirm")
-def confirm(request: Request, runtime: RuntimeDep, db: WebDb, me: Me, form: PostedForm) -> Response:
+def confirm(request: Request, runtime: RuntimeDep, db: WebDb,
+            me: Allowed("account.manage_own"), form: PostedForm) -> Response:
     try:
         codes = enrolment.confirm(db, user_id=me.id, code=str(form.get("code", ""))[:16], now=utcnow(),
                                   request_id=current_request_id())
@@ -91,7 +92,8 @@ def confirm(request: Request, runtime: RuntimeDep, db: WebDb, me: Me, form: Post
 
 
 @router.post("/account/security/totp/remove")
-def remove(request: Request, runtime: RuntimeDep, db: WebDb, me: Me, form: PostedForm) -> Response:
+def remove(request: Request, runtime: RuntimeDep, db: WebDb,
+           me: Allowed("account.manage_own"), form: PostedForm) -> Response:
     try:
         enrolment.remove(db, user_id=me.id, code=str(form.get("code", ""))[:16], settings=runtime.settings,
                          now=utcnow(), request_id=current_request_id())
@@ -101,7 +103,8 @@ def remove(request: Request, runtime: RuntimeDep, db: WebDb, me: Me, form: Poste
 
 
 @router.post("/account/security/password")
-def change_password(request: Request, runtime: RuntimeDep, db: WebDb, me: Me, form: PostedForm) -> Response:
+def change_password(request: Request, runtime: RuntimeDep, db: WebDb,
+                    me: Allowed("account.manage_own"), form: PostedForm) -> Response:
     with read_only(runtime.read_sessions) as reading:  # the slow check holds no write lock
         current_ok = check_password(reading.get(StaffUser, me.id), str(form.get("current", ""))[:200])
     try:

@@ -15,7 +15,7 @@ from gateway.institutions.certificate_checks import STATUSES, parse_period
 from gateway.logs import current_request_id
 from gateway.persistence.models import Institution
 from gateway.persistence.types import utcnow
-from gateway.web.auth import Admin, PostedForm, WebDb
+from gateway.web.auth import Allowed, PostedForm, WebDb
 from gateway.web.routing import render, web_router
 
 router = web_router()
@@ -24,7 +24,8 @@ DONE_ZH = {"added": "证书已登记。新旧证书在旧证书吊销或到期�
 
 
 @router.get("/admin/certificates")
-def certificates_page(request: Request, runtime: RuntimeDep, db: WebDb, admin: Admin, institution: str = "",
+def certificates_page(request: Request, runtime: RuntimeDep, db: WebDb,
+                      admin: Allowed("institution.manage"), institution: str = "",
                       status: str = "", expiring: str = "",
                       done: Literal["added", "revoked"] | None = None) -> Response:
     now = utcnow()
@@ -39,7 +40,8 @@ def certificates_page(request: Request, runtime: RuntimeDep, db: WebDb, admin: A
 
 
 @router.post("/admin/certificates")
-def add_certificate(runtime: RuntimeDep, db: WebDb, admin: Admin, posted: PostedForm) -> Response:
+def add_certificate(runtime: RuntimeDep, db: WebDb,
+                    admin: Allowed("institution.manage"), posted: PostedForm) -> Response:
     """Register the pasted PEM certificate to the chosen institution."""
     code = str(posted.get("institution", ""))
     certificates.register_certificate(db, code=code, cert_pem=str(posted.get("pem", "")).encode(),
@@ -48,7 +50,8 @@ def add_certificate(runtime: RuntimeDep, db: WebDb, admin: Admin, posted: Posted
 
 
 @router.post("/admin/certificates/{fingerprint}/revoke")
-def revoke_certificate(db: WebDb, admin: Admin, posted: PostedForm, fingerprint: str) -> Response:
+def revoke_certificate(db: WebDb,
+                       admin: Allowed("institution.manage"), posted: PostedForm, fingerprint: str) -> Response:
     certificates.revoke(db, fingerprint=fingerprint, reason=str(posted.get("reason", "")), actor=admin.username,
                         request_id=current_request_id())
     return RedirectResponse("/admin/certificates?done=revoked", status_code=303)

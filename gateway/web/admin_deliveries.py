@@ -10,7 +10,7 @@ from gateway.logs import current_request_id
 from gateway.persistence.models import Institution
 from gateway.persistence.types import utcnow
 from gateway.timezone import LOCAL_TZ
-from gateway.web.auth import Admin, WebDb
+from gateway.web.auth import Allowed, WebDb
 from gateway.web.routing import render, web_router
 
 router = web_router()
@@ -21,7 +21,7 @@ PAGE_SIZE = 200
 
 
 @router.get("/admin/deliveries")
-def deliveries(request: Request, db: WebDb, admin: Admin, status: str = "dead") -> Response:
+def deliveries(request: Request, db: WebDb, admin: Allowed("delivery.manage"), status: str = "dead") -> Response:
     """Dead letters by default; any other status, or all, by filter."""
     status = status if status in FILTERS else "dead"
     rows = service.list_deliveries(db, status=None if status == "all" else status, limit=PAGE_SIZE)
@@ -32,7 +32,8 @@ def deliveries(request: Request, db: WebDb, admin: Admin, status: str = "dead") 
 
 
 @router.get("/admin/deliveries/{delivery_id}")
-def delivery(request: Request, db: WebDb, admin: Admin, delivery_id: int, done: str = "") -> Response:
+def delivery(request: Request, db: WebDb,
+             admin: Allowed("delivery.manage"), delivery_id: int, done: str = "") -> Response:
     """One delivery and every attempt made, across re-drives."""
     found = service.get_delivery(db, delivery_id)
     institution = db.scalar(select(Institution).where(Institution.id == found.institution_id))
@@ -49,6 +50,6 @@ def _to_second(moment) -> str:
 
 
 @router.post("/admin/deliveries/{delivery_id}/redrive")
-def redrive(db: WebDb, admin: Admin, delivery_id: int) -> Response:
+def redrive(db: WebDb, admin: Allowed("delivery.manage"), delivery_id: int) -> Response:
     service.redrive(db, delivery_id, actor=admin.username, at=utcnow(), request_id=current_request_id())
     return RedirectResponse(f"/admin/deliveries/{delivery_id}?done=redrive", status_code=303)

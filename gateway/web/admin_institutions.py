@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from gateway.institutions import administration
 from gateway.logs import current_request_id
-from gateway.web.auth import Admin, PostedForm, WebDb
+from gateway.web.auth import Allowed, PostedForm, WebDb
 from gateway.web.routing import render, web_router
 
 router = web_router()
@@ -19,12 +19,12 @@ DONE_ZH = {"updated": "已保存机构名称和回调地址。", "unchanged": "�
 
 
 @router.get("/admin/institutions")
-def institutions_page(request: Request, db: WebDb, admin: Admin) -> Response:
+def institutions_page(request: Request, db: WebDb, admin: Allowed("institution.manage")) -> Response:
     return render(request, "admin/institutions.html", {"views": administration.overview(db)})
 
 
 @router.get("/admin/institutions/{code}")
-def institution_page(request: Request, db: WebDb, admin: Admin, code: str,
+def institution_page(request: Request, db: WebDb, admin: Allowed("institution.manage"), code: str,
                      done: Literal["updated", "unchanged", "disabled", "enabled"] | None = None) -> Response:
     return render(request, "admin/institution_detail.html", {
         "view": administration.view_of(db, code), "history": administration.history(db, code),
@@ -32,7 +32,7 @@ def institution_page(request: Request, db: WebDb, admin: Admin, code: str,
 
 
 @router.post("/admin/institutions/{code}")
-def update_institution(db: WebDb, admin: Admin, posted: PostedForm, code: str) -> Response:
+def update_institution(db: WebDb, admin: Allowed("institution.manage"), posted: PostedForm, code: str) -> Response:
     """The name and callback URL, as the form shows them (an emptied URL removes the callback)."""
     before = administration.institution_by_code(db, code).updated_at
     institution = administration.update_institution(
@@ -43,14 +43,14 @@ def update_institution(db: WebDb, admin: Admin, posted: PostedForm, code: str) -
 
 
 @router.post("/admin/institutions/{code}/disable")
-def disable_institution(db: WebDb, admin: Admin, posted: PostedForm, code: str) -> Response:
+def disable_institution(db: WebDb, admin: Allowed("institution.manage"), posted: PostedForm, code: str) -> Response:
     administration.disable_institution(db, code, actor=admin.username, request_id=current_request_id(),
                                        reason=str(posted.get("reason", "")))
     return _back(code, "disabled")
 
 
 @router.post("/admin/institutions/{code}/enable")
-def enable_institution(db: WebDb, admin: Admin, code: str) -> Response:
+def enable_institution(db: WebDb, admin: Allowed("institution.manage"), code: str) -> Response:
     administration.enable_institution(db, code, actor=admin.username, request_id=current_request_id())
     return _back(code, "enabled")
 

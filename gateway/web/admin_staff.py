@@ -15,7 +15,7 @@ from gateway.persistence.types import utcnow
 from gateway.staff import accounts
 from gateway.staff.service import Role, add_user
 from gateway.staff.sign_in import has_second_factor
-from gateway.web.auth import Admin, PostedForm, WebDb
+from gateway.web.auth import Allowed, PostedForm, WebDb
 from gateway.web.labels import plain_text
 from gateway.web.routing import render, web_router
 
@@ -32,7 +32,7 @@ def _institutions(db) -> list:
 
 
 @router.get("/admin/staff")
-def staff_page(request: Request, db: WebDb, admin: Admin) -> Response:
+def staff_page(request: Request, db: WebDb, admin: Allowed("staff.manage")) -> Response:
     users = accounts.list_users(db)
     return render(request, "admin/staff.html", {
         "users": users, "codes": accounts.institution_codes(db), "roles": list(Role),
@@ -40,7 +40,7 @@ def staff_page(request: Request, db: WebDb, admin: Admin) -> Response:
 
 
 @router.post("/admin/staff")
-def create_staff(db: WebDb, admin: Admin, posted: PostedForm) -> Response:
+def create_staff(db: WebDb, admin: Allowed("staff.manage"), posted: PostedForm) -> Response:
     username = plain_text(posted.get("username"), 64)
     institution = plain_text(posted.get("institution"), 32) or None
     user = add_user(db, username=username, role=plain_text(posted.get("role"), 16),
@@ -51,7 +51,8 @@ def create_staff(db: WebDb, admin: Admin, posted: PostedForm) -> Response:
 
 
 @router.get("/admin/staff/{username}")
-def staff_detail(request: Request, db: WebDb, admin: Admin, username: str, done: Done | None = None) -> Response:
+def staff_detail(request: Request, db: WebDb,
+                 admin: Allowed("staff.manage"), username: str, done: Done | None = None) -> Response:
     user = accounts.find(db, username)
     return render(request, "admin/staff_detail.html", {
         "account": user, "institution_code": accounts.institution_codes(db).get(user.institution_id),
@@ -61,7 +62,7 @@ def staff_detail(request: Request, db: WebDb, admin: Admin, username: str, done:
 
 
 @router.post("/admin/staff/{username}/role")
-def change_role(db: WebDb, admin: Admin, posted: PostedForm, username: str) -> Response:
+def change_role(db: WebDb, admin: Allowed("staff.manage"), posted: PostedForm, username: str) -> Response:
     accounts.set_role(db, username=username, role=plain_text(posted.get("role"), 16),
                       institution_code=plain_text(posted.get("institution"), 32) or None, actor=admin.username,
                       now=utcnow(), request_id=current_request_id())
@@ -69,26 +70,26 @@ def change_role(db: WebDb, admin: Admin, posted: PostedForm, username: str) -> R
 
 
 @router.post("/admin/staff/{username}/disable")
-def disable_staff(db: WebDb, admin: Admin, username: str) -> Response:
+def disable_staff(db: WebDb, admin: Allowed("staff.manage"), username: str) -> Response:
     accounts.disable(db, username=username, actor=admin.username, now=utcnow(), request_id=current_request_id())
     return _back(username, "disabled")
 
 
 @router.post("/admin/staff/{username}/enable")
-def enable_staff(db: WebDb, admin: Admin, username: str) -> Response:
+def enable_staff(db: WebDb, admin: Allowed("staff.manage"), username: str) -> Response:
     accounts.enable(db, username=username, actor=admin.username, now=utcnow(), request_id=current_request_id())
     return _back(username, "enabled")
 
 
 @router.post("/admin/staff/{username}/reset-password")
-def reset_password(db: WebDb, admin: Admin, posted: PostedForm, username: str) -> Response:
+def reset_password(db: WebDb, admin: Allowed("staff.manage"), posted: PostedForm, username: str) -> Response:
     accounts.reset_password(db, username=username, password=str(posted.get("password", ""))[:200],
                             actor=admin.username, now=utcnow(), request_id=current_request_id())
     return _back(username, "password")
 
 
 @router.post("/admin/staff/{username}/reset-totp")
-def reset_totp(db: WebDb, admin: Admin, username: str) -> Response:
+def reset_totp(db: WebDb, admin: Allowed("staff.manage"), username: str) -> Response:
     accounts.reset_totp(db, username=username, actor=admin.username, now=utcnow(), request_id=current_request_id())
     return _back(username, "totp")
 

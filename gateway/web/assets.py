@@ -6,6 +6,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from gateway.api.deps import Public
 from gateway.errors import NotFound
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -17,7 +18,7 @@ SERVED = frozenset(p.name for p in STATIC_DIR.iterdir() if p.suffix in MEDIA_TYP
 router = APIRouter()
 
 
-@router.get("/web-static/{name}")
+@router.get("/web-static/{name}", dependencies=[Public("public.read")])
 def static_file(name: str) -> Response:
     if name not in SERVED:
         raise NotFound("no such file")

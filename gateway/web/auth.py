@@ -1,10 +1,12 @@
 """Who is using the staff web: the database session, the signed-in user, CSRF and role checks.
 
 Every route of the web depends on ``csrf_guard`` (set on the router), so no POST, whatever its
-handler, runs without the session's CSRF token; every page names the roles it admits.
+handler, runs without the session's CSRF token; every page names the action it performs, and the
+permission table (gateway/permissions.py) decides who may.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -12,10 +14,11 @@ from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from gateway import permissions
 from gateway.api.deps import READING_METHODS, RuntimeDep
 from gateway.logs import bind_actor
 from gateway.persistence.db import read_only, transaction
-from gateway.persistence.models import StaffUser
+from gateway.persistence.models import Institution, StaffUser
 from gateway.persistence.types import utcnow
 from gateway.runtime import Runtime
 from gateway.staff.service import Role
@@ -120,23 +123,53 @@ PENDING_ZH = ("您的账号须先完成“账号安全”页面上的设置（�
               "完成后才能使用其他页面。请点击导航栏中的“账号安全”。")
 
 
-def require(*roles: Role):
-    """A dependency admitting only signed-in users with one of ``roles``."""
-    names = "、".join(ROLE_ZH[role] for role in roles)
+def _admit(request: Request, user: StaffUser | None, action: str, names: str) -> permissions.Grant:
+    """How far the table lets the signed-in ``user`` do ``action``; refused pages otherwise."""
+    request.state.action = action
+    if user is None:
+        raise LoginRequired()
+    setup_pending = pending(user, request.app.state.runtime.settings) is not None
+    if setup_pending and action not in permissions.WHILE_ACCOUNT_SETUP_PENDING:
+        raise WebError(403, "请先完成账号安全设置", PENDING_ZH)
+    extent = permissions.grant(user.role, action)
+    if extent is None:
+        raise WebError(403, "无权访问", f"此页面和操作仅供{names}使用，您的账号角色是{ROLE_ZH.get(user.role, user.role)}。")
+    return extent
 
-    async def check(request: Request, user: Identity) -> StaffUser:  # no I/O: no thread hop
-        if user is None:
-            raise LoginRequired()
-        if pending(user, request.app.state.runtime.settings) is not None:
-            raise WebError(403, "请先完成账号安全设置", PENDING_ZH)
-        if user.role not in roles:
-            raise WebError(403, "无权访问", f"此页面和操作仅供{names}使用，您的账号角色是{ROLE_ZH.get(user.role, user.role)}。")
-        return user
 
+@functools.cache
+def allowed(action: str, *, declares: bool = True):
+    """A dependency admitting signed-in staff whose role the table grants ``action`` (gateway/permissions.py);
+    where the grant is limited to the institution's own applications, another's is answered like a missing one."""
+    rule = permissions.permission(action)
+    names = "、".join(ROLE_ZH[actor] for actor in permissions.STAFF if actor in rule.grants)
+    if not names:
+        raise LookupError(f"no staff role may {action}")
+
+    if not any(rule.grants.get(actor) in permissions.OWNERSHIP for actor in permissions.STAFF):
+        async def check(request: Request, user: Identity) -> StaffUser:  # no I/O: no thread hop
+            _admit(request, user, action, names)
+            return user
+    else:
+        def check(request: Request, user: Identity, db: WebDb) -> StaffUser:
+            extent = _admit(request, user, action, names)
+            application_no = request.path_params.get("application_no")
+            if extent in permissions.OWNERSHIP and application_no is not None:
+                institution = db.get(Institution, user.institution_id) if user.institution_id else None
+                permissions.application_for(db, application_no, institution=institution, extent=extent)
+            return user
+    if declares:  # as in gateway/api/deps.py: read by tests/integration/test_permission_matrix.py
+        check.permission_action, check.permission_actors = action, frozenset(permissions.STAFF)
     return check
 
 
-Clerk = Annotated[StaffUser, Depends(require(Role.CLERK))]
-Reviewer = Annotated[StaffUser, Depends(require(Role.REVIEWER))]
-Supervisor = Annotated[StaffUser, Depends(require(Role.SUPERVISOR, Role.ADMIN))]
-Admin = Annotated[StaffUser, Depends(require(Role.ADMIN))]
+def Allowed(action: str):  # noqa: N802 - used as a type in signatures
+    """``clerk: Allowed("application.read_status")``: the page performs that action of the table."""
+    return Annotated[StaffUser, Depends(allowed(action))]
+
+
+# The older names: the table's roles, without naming a page's action (the permission test requires one).
+Clerk = Annotated[StaffUser, Depends(allowed("application.read_status", declares=False))]
+Reviewer = Annotated[StaffUser, Depends(allowed("application.review", declares=False))]
+Supervisor = Annotated[StaffUser, Depends(allowed("supervision.read", declares=False))]
+Admin = Annotated[StaffUser, Depends(allowed("staff.manage", declares=False))]

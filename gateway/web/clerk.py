@@ -7,12 +7,14 @@ from fastapi import Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from bank_adapters.canonical import RegistrationType
+from gateway import audit
 from gateway.api.deps import MAX_ID, RuntimeDep
 from gateway.applications.states import Status
+from gateway.audit.reads import note_read
 from gateway.errors import NotFound
 from gateway.persistence.types import utcnow
 from gateway.web import catalogue_view, clerk_service, views
-from gateway.web.auth import Clerk, PostedForm, WebDb
+from gateway.web.auth import Allowed, PostedForm, WebDb
 from gateway.web.clerk_form import MAX_MATERIALS, SHA256, MaterialRow
 from gateway.web.labels import plain_text
 from gateway.web.routing import render, web_router
@@ -22,7 +24,8 @@ XML = "application/xml"
 
 
 @router.get("/clerk/applications")
-def list_applications(request: Request, runtime: RuntimeDep, db: WebDb, clerk: Clerk, status: str = "",
+def list_applications(request: Request, runtime: RuntimeDep, db: WebDb,
+                      clerk: Allowed("application.read_status"), status: str = "",
                       before: int | None = Query(None, ge=1, le=MAX_ID)) -> Response:
     status = status if status in {s.value for s in Status} else ""
     rows, more = clerk_service.applications_of(db, clerk.institution_id, status=status or None, before=before)
@@ -33,9 +36,11 @@ def list_applications(request: Request, runtime: RuntimeDep, db: WebDb, clerk: C
 
 
 @router.get("/clerk/applications/{application_no}")
-def application_page(request: Request, runtime: RuntimeDep, db: WebDb, clerk: Clerk, application_no: str,
+def application_page(request: Request, runtime: RuntimeDep, db: WebDb,
+                     clerk: Allowed("application.read_status"), application_no: str,
                      submitted: bool = False, supplied: bool = False, supplement_error: bool = False) -> Response:
     application = clerk_service.own_application(db, clerk.institution_id, application_no)
+    note_read(request, audit.read_of(application, actor=clerk.username, actor_role=clerk.role, what="clerk.page"))
     return render(request, "clerk/detail.html", _detail_context(db, runtime.settings, application) | {
         "submitted": submitted, "supplied": supplied, "supplement_error": supplement_error,
         "max_bytes": runtime.settings.max_material_bytes})
@@ -54,7 +59,8 @@ def _detail_context(db, settings, application) -> dict:
 
 
 @router.get("/clerk/applications/{application_no}/certificate-status")
-def certificate_status(request: Request, db: WebDb, clerk: Clerk, application_no: str) -> Response:
+def certificate_status(request: Request, db: WebDb,
+                       clerk: Allowed("application.read_status"), application_no: str) -> Response:
     """The certificate block alone, polled (htmx) while the certificate is generated in the background."""
     application = clerk_service.own_application(db, clerk.institution_id, application_no)
     return render(request, "clerk/_certificate.html", {"a": application,
@@ -77,7 +83,8 @@ def supplied_materials(posted, registration_type: str) -> list[MaterialRow]:
 
 
 @router.post("/clerk/applications/{application_no}/supplement")
-def supplement(request: Request, runtime: RuntimeDep, db: WebDb, clerk: Clerk, posted: PostedForm,
+def supplement(request: Request, runtime: RuntimeDep, db: WebDb,
+               clerk: Allowed("application.supplement"), posted: PostedForm,
                application_no: str) -> Response:
     """Answer the 补正 request with the uploaded materials; the application goes back to the queue."""
     application = clerk_service.own_application(db, clerk.institution_id, application_no)
@@ -97,7 +104,7 @@ def _attachment(content: bytes, media_type: str, file_name: str) -> Response:
 
 
 @router.get("/clerk/applications/{application_no}/documents/{kind}")
-def download_document(db: WebDb, clerk: Clerk, application_no: str,
+def download_document(db: WebDb, clerk: Allowed("application.read_status"), application_no: str,
                       kind: Literal["receipt", "supplement_request", "result"]) -> Response:
     """The latest signed receipt, 补正 notice or result, byte for byte as issued."""
     application = clerk_service.own_application(db, clerk.institution_id, application_no)
@@ -106,11 +113,14 @@ def download_document(db: WebDb, clerk: Clerk, application_no: str,
 
 
 @router.get("/clerk/applications/{application_no}/certificate.{fmt}")
-def download_certificate(db: WebDb, clerk: Clerk, application_no: str, fmt: Literal["pdf", "xml"]) -> Response:
+def download_certificate(request: Request, db: WebDb, clerk: Allowed("certificate.download"), application_no: str,
+                         fmt: Literal["pdf", "xml"]) -> Response:
     """The sealed certificate (PDF) or its signed XML twin."""
     application = clerk_service.own_application(db, clerk.institution_id, application_no)
     certificate = clerk_service.certificate_of(db, application)
     if certificate is None:
         raise NotFound("no certificate yet")
+    note_read(request, audit.read_of(application, actor=clerk.username, actor_role=clerk.role,
+                                     what=f"certificate.{fmt}"))
     content, media = (certificate.pdf, "application/pdf") if fmt == "pdf" else (certificate.xml, XML)
     return _attachment(content, media, f"certificate-{application_no}.{fmt}")

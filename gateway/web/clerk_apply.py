@@ -15,7 +15,7 @@ from gateway.errors import GatewayError, RequestIdReused
 from gateway.prereview.unit_code import is_well_formed
 from gateway.register.repository import find_unit
 from gateway.web import catalogue_view, clerk_service
-from gateway.web.auth import Clerk, PostedForm, WebDb
+from gateway.web.auth import Allowed, PostedForm, WebDb
 from gateway.web.clerk_form import (
     REQUEST_ID, WEB_TYPES, ApplicationForm, form_field, required_material_codes, validate,
 )
@@ -52,7 +52,7 @@ def _is_demo(runtime) -> bool:
 
 
 @router.get("/clerk/applications/new")
-def new_application(request: Request, runtime: RuntimeDep, clerk: Clerk,
+def new_application(request: Request, runtime: RuntimeDep, clerk: Allowed("application.submit"),
                     kind: str = Query("MORTGAGE_FIRST", alias="type")) -> Response:
     if kind not in {t.value for t in WEB_TYPES}:
         kind = WEB_TYPES[0].value
@@ -60,7 +60,8 @@ def new_application(request: Request, runtime: RuntimeDep, clerk: Clerk,
 
 
 @router.post("/clerk/applications")
-def submit_application(request: Request, runtime: RuntimeDep, db: WebDb, clerk: Clerk, posted: PostedForm) -> Response:
+def submit_application(request: Request, runtime: RuntimeDep, db: WebDb,
+                       clerk: Allowed("application.submit"), posted: PostedForm) -> Response:
     """Check the form, then pre-check it (预审检查) or submit it through the bank channel's intake."""
     form = ApplicationForm.from_form(posted)
     if not REQUEST_ID.match(form.request_id):
@@ -112,7 +113,8 @@ def _read_limited(request: Request, limit: int) -> bytes:
 
 
 @router.post("/clerk/materials")
-def upload_material(request: Request, runtime: RuntimeDep, db: WebDb, clerk: Clerk) -> JSONResponse:
+def upload_material(request: Request, runtime: RuntimeDep, db: WebDb,
+                    clerk: Allowed("materials.upload")) -> JSONResponse:
     """One material file, as the raw request body; answered with the SHA-256 it is known by."""
     content = _read_limited(request, runtime.settings.max_material_bytes)
     if not content:
@@ -125,7 +127,7 @@ def upload_material(request: Request, runtime: RuntimeDep, db: WebDb, clerk: Cle
 
 
 @router.get("/clerk/unit")
-def unit_lookup(request: Request, db: WebDb, clerk: Clerk, unit_code: str = "") -> Response:
+def unit_lookup(request: Request, db: WebDb, clerk: Allowed("application.submit"), unit_code: str = "") -> Response:
     """The register's location of a unit code, so the clerk can see the code names the right home."""
     code = unit_code.strip().upper()
     unit = find_unit(db, code) if is_well_formed(code) else None

@@ -12,7 +12,7 @@ from fastapi import Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gateway.api.client_address import client_address
-from gateway.api.deps import RuntimeDep
+from gateway.api.deps import Public, RuntimeDep
 from gateway.errors import NotAuthenticated, SignInLocked
 from gateway.persistence.db import read_only
 from gateway.persistence.models import StaffUser
@@ -85,12 +85,12 @@ def _start_session(request: Request, runtime: Runtime, db, user: StaffUser, next
     return response
 
 
-@router.get("/")
+@router.get("/", dependencies=[Public("account.sign_in")])
 def home(user: Identity) -> RedirectResponse:
     return RedirectResponse(HOME[Role(user.role)] if user else "/login", status_code=303)
 
 
-@router.get("/login")
+@router.get("/login", dependencies=[Public("account.sign_in")])
 def login_form(request: Request, runtime: RuntimeDep, user: Identity,
                next_path: str | None = Query(None, alias="next")) -> Response:
     if user is not None:
@@ -98,7 +98,7 @@ def login_form(request: Request, runtime: RuntimeDep, user: Identity,
     return _login_page(request, runtime, next_path=next_path)
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[Public("account.sign_in")])
 def login(request: Request, runtime: RuntimeDep, db: WebDb, form: PostedForm) -> Response:
     username = str(form.get("username", "")).strip()[:64]
     password = str(form.get("password", ""))[:200]
@@ -138,7 +138,7 @@ def _passed_password(request: Request, runtime: Runtime, db) -> tuple[StaffUser 
     return (user if user is not None and user.active else None), next_path
 
 
-@router.get("/login/totp")
+@router.get("/login/totp", dependencies=[Public("account.sign_in")])
 def second_step_form(request: Request, runtime: RuntimeDep, db: WebDb) -> Response:
     user, _ = _passed_password(request, runtime, db)
     if user is None:
@@ -146,7 +146,7 @@ def second_step_form(request: Request, runtime: RuntimeDep, db: WebDb) -> Respon
     return _second_step_page(request, runtime)
 
 
-@router.post("/login/totp")
+@router.post("/login/totp", dependencies=[Public("account.sign_in")])
 def second_step(request: Request, runtime: RuntimeDep, db: WebDb, form: PostedForm) -> Response:
     user, next_path = _passed_password(request, runtime, db)
     if user is None:  # the password step is older than SECOND_STEP_SECONDS, or never happened
@@ -170,7 +170,7 @@ def second_step(request: Request, runtime: RuntimeDep, db: WebDb, form: PostedFo
     return _start_session(request, runtime, db, user, next_path)
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[Public("account.sign_in")])
 def logout(request: Request, runtime: RuntimeDep, user: Identity) -> Response:
     if request.state.web_session is not None:
         sessions.end_session(request.state.web_session, now=utcnow())

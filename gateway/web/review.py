@@ -6,7 +6,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from bank_adapters.canonical import RegistrationType
+from gateway import audit
 from gateway.api.deps import PathPosition, RuntimeDep
+from gateway.audit.reads import note_read
 from gateway.applications.documents import SupplementItem
 from gateway.applications.states import Action
 from gateway.catalogue.materials import MATERIALS
@@ -17,7 +19,7 @@ from gateway.persistence.types import utcnow
 from gateway.register.extract import register_extract
 from gateway.review import service
 from gateway.web import catalogue_view, review_queue, views
-from gateway.web.auth import PostedForm, Reviewer, WebDb
+from gateway.web.auth import Allowed, PostedForm, WebDb
 from gateway.web.labels import plain_text
 from gateway.web.routing import WebError, render, wants_fragment, web_router
 
@@ -26,7 +28,7 @@ DECISIONS = {"approve": Action.APPROVE, "reject": Action.REJECT, "request_supple
 
 
 @router.get("/review/queue")
-def queue(request: Request, runtime: RuntimeDep, db: WebDb, reviewer: Reviewer,
+def queue(request: Request, runtime: RuntimeDep, db: WebDb, reviewer: Allowed("application.review"),
           kind: str = Query("", alias="type"), institution: str = "", status: str = "",
           after: str | None = None) -> Response:
     """Open applications, oldest deadline first, filtered by type, institution and state."""
@@ -50,9 +52,11 @@ def find_application(session, application_no: str) -> Application:
 
 
 @router.get("/review/applications/{application_no}")
-def application_page(request: Request, runtime: RuntimeDep, db: WebDb, reviewer: Reviewer, application_no: str,
+def application_page(request: Request, runtime: RuntimeDep, db: WebDb,
+                     reviewer: Allowed("application.review"), application_no: str,
                      done: str = "") -> Response:
     a = find_application(db, application_no)
+    note_read(request, audit.read_of(a, actor=reviewer.username, actor_role=reviewer.role, what="review.page"))
     extract = register_extract(db, a.unit_code)
     owners = {o["id_number"].upper() for o in extract["owners"]}
     claimer = db.get(StaffUser, a.claimed_by_id) if a.claimed_by_id else None
@@ -66,22 +70,26 @@ def application_page(request: Request, runtime: RuntimeDep, db: WebDb, reviewer:
 
 
 @router.get("/review/applications/{application_no}/materials/{position}")
-def material(db: WebDb, reviewer: Reviewer, application_no: str, position: PathPosition) -> Response:
+def material(request: Request, db: WebDb,
+             reviewer: Allowed("materials.read"), application_no: str, position: PathPosition) -> Response:
     """One attached material's bytes, for the inline viewer (authenticated, never cached)."""
-    links = [m for m in find_application(db, application_no).materials if m.position == position]
+    application = find_application(db, application_no)
+    links = [m for m in application.materials if m.position == position]
     if not links:
         raise NotFound("no such material")
+    note_read(request, audit.read_of(application, actor=reviewer.username, actor_role=reviewer.role,
+                                     what=f"material:{position}"))
     return downloads.for_viewer(links[0].material.content, links[0].material.media_type)
 
 
 @router.post("/review/applications/{application_no}/claim")
-def claim(runtime: RuntimeDep, db: WebDb, reviewer: Reviewer, application_no: str) -> Response:
+def claim(runtime: RuntimeDep, db: WebDb, reviewer: Allowed("application.review"), application_no: str) -> Response:
     service.claim(db, runtime.settings, application_no=application_no, reviewer=reviewer, at=utcnow())
     return RedirectResponse(f"/review/applications/{application_no}?done=claim", status_code=303)
 
 
 @router.post("/review/applications/{application_no}/release")
-def release(runtime: RuntimeDep, db: WebDb, reviewer: Reviewer, application_no: str) -> Response:
+def release(runtime: RuntimeDep, db: WebDb, reviewer: Allowed("application.review"), application_no: str) -> Response:
     service.release(db, runtime.settings, application_no=application_no, reviewer=reviewer, at=utcnow())
     return RedirectResponse("/review/queue", status_code=303)
 
@@ -100,7 +108,8 @@ def decision_from(posted) -> service.Decision:
 
 
 @router.post("/review/applications/{application_no}/decision")
-def decide(runtime: RuntimeDep, db: WebDb, reviewer: Reviewer, posted: PostedForm, application_no: str) -> Response:
+def decide(runtime: RuntimeDep, db: WebDb,
+           reviewer: Allowed("application.decide"), posted: PostedForm, application_no: str) -> Response:
     decision = decision_from(posted)
     service.decide(runtime, db, application_no=application_no, reviewer=reviewer, decision=decision, at=utcnow())
     return RedirectResponse(f"/review/applications/{application_no}?done={posted.get('decision')}", status_code=303)

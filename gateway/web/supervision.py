@@ -16,7 +16,7 @@ from gateway.persistence.types import utcnow
 from gateway.supervision.service import OPEN, StepStatistics, deadline_watch, step_statistics
 from gateway.timezone import LOCAL_TZ
 from gateway.web import views
-from gateway.web.auth import Supervisor, WebDb
+from gateway.web.auth import Allowed, WebDb
 from gateway.web.charts import bar_chart
 from gateway.web.labels import STATUS_ZH, STEP_ZH, duration
 from gateway.web.routing import render, web_router
@@ -75,7 +75,8 @@ def _charts(counts: dict[str, int], by_step: list[StepStatistics]):
 
 
 @router.get("/supervision")
-def dashboard(request: Request, runtime: RuntimeDep, db: WebDb, supervisor: Supervisor, since: str = "",
+def dashboard(request: Request, runtime: RuntimeDep, db: WebDb,
+              supervisor: Allowed("supervision.read"), since: str = "",
               until: str = "", days: int | None = None) -> Response:
     period = Period.of(since, until, days, views.today())
     start, end = period.bounds()

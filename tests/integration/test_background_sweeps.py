@@ -20,6 +20,7 @@ from gateway.applications.states import Action
 from gateway.persistence.db import transaction
 from gateway.persistence.models import Application, Delivery, OutboxMessage, SignedDocument
 from gateway.persistence.types import utcnow
+from gateway.protection.keyring import copy_keys
 from gateway.register.models import RegistrationEntry
 from gateway.review import service
 from gateway.runtime import Runtime
@@ -189,6 +190,7 @@ def test_a_worker_outage_leaves_at_most_one_attempt_message_per_delivery(
     env = gateway_env(tmp_path / "var", pki, GATEWAY_DATABASE_URL=postgres_url, GATEWAY_TASK_MODE="celery",
                       GATEWAY_BROKER_URL=redis_of_our_own.url(), GATEWAY_TASK_QUEUE=QUEUE)
     (tmp_path / "var").mkdir()
+    copy_keys(tmp_path / "seed", tmp_path / "var")  # the seeded rows are encrypted under the seed's keys
     beat = start_beat(env, tmp_path)  # the sweeps keep coming; no worker takes them
     watch = QueueWatch(redis_of_our_own)
     worker = None

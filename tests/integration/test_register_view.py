@@ -10,6 +10,7 @@ from sqlalchemy import event, select
 from bank_adapters import IdType, LinkRef, Mortgagee, Party
 from gateway.persistence.db import transaction
 from gateway.persistence.models import Application, Institution
+from gateway.protection import blind_index
 from gateway.register.models import IdentityOnFile, RegistrationEntry
 from gateway.register.repository import register_view
 from gateway.register.view import EncumbranceKind, MortgageStatus, OwnerRecord
@@ -47,7 +48,8 @@ def register(runtime):  # noqa: F811
                 request_sha256="0" * 64, canonical={}, signature={}, request_created_at=RECEIVED,
                 received_at=RECEIVED + timedelta(days=days), due_date=date(2026, 6, 1), link_group=group))
         session.flush()
-        session.add(IdentityOnFile(id_number=WANG.id_number, application_id=session.scalar(select(Application.id))))
+        session.add(IdentityOnFile(id_number_index=blind_index(WANG.id_number),
+                                   application_id=session.scalar(select(Application.id))))
     return runtime
 
 

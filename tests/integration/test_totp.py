@@ -156,6 +156,16 @@ def test_recovery_codes_are_stored_only_as_hashes(runtime):
     assert len(stored) == 10 and not stored & set(codes)
 
 
+def test_the_secret_is_stored_encrypted_and_still_checks_codes(client, runtime):
+    from sqlalchemy import text
+
+    totp, _ = enrol(runtime)
+    with runtime.sessions() as session:
+        stored = session.execute(text("SELECT totp_secret FROM staff_users WHERE username = 'reviewer'")).scalar_one()
+    assert stored.startswith("enc1:") and totp.secret not in stored
+    assert sign_in(client, totp_code=totp.now()).status_code == 200
+
+
 def test_enabling_the_second_factor_is_recorded_without_the_secret(runtime):
     totp, _ = enrol(runtime)
     with runtime.sessions() as session:

@@ -46,6 +46,7 @@ from gateway.register.models import PropertyUnit, RegisteredMortgage, Registrati
 from gateway.runtime import Runtime
 from gateway.settings import get_settings
 from gateway.timezone import LOCAL_TZ
+from gateway.protection.keyring import copy_keys
 from signing.httpsig import HttpSignatureAuth
 from signing.pki import certificate_to_pem, generate_private_key, issue_certificate, make_ca, private_key_to_pem
 from tests.conftest import ADMIN_PASSWORD, REVIEWER_PASSWORD, make_settings, seed, staff_headers, start_runtime
@@ -458,6 +459,7 @@ def past_gateway(database: Path, data_dir: Path, pki: TestPki, **settings) -> Pa
         source.backup(target)
     source.close()
     target.close()
+    copy_keys(database.parent, data_dir)  # the copy is encrypted under the template's keys
     runtime = start_runtime(make_settings(data_dir, pki, **settings))
     client = TestClient(create_app(runtime), base_url="http://gateway.test")
     return Past(runtime, client, pki, main_bank(pki), other_bank(pki))

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from gateway.persistence.models import Base, Counter
 from gateway.runtime import Runtime
+from gateway.protection.keyring import copy_keys
 from signing.xmldsig import sign_enveloped
 from tests.conftest import make_settings, seed, start_runtime
 from tests.support import factories
@@ -55,6 +56,7 @@ def runtime_from_template(seeded_database: Path, data_dir: Path, pki, **override
         source.backup(target)
     source.close()
     target.close()
+    copy_keys(seeded_database.parent, data_dir)  # the copy is encrypted under the template's keys
     return start_runtime(make_settings(data_dir, pki, **overrides))
 
 
