@@ -14,7 +14,7 @@ from gateway.persistence.migrate import upgrade
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from signing.httpsig import HttpSignatureAuth
-from tests.support import factories
+from tests.support import factories, report
 from tests.support.pki import TestPki, build_pki
 from tests.support.register import add_unit
 
@@ -177,3 +177,35 @@ def redis_of_our_own(tmp_path):
     server = RedisServer(tmp_path / "redis")
     yield server
     server.stop()  # resumes it first if a failing test left it frozen
+
+
+
+# --- what the tests checked (tests/support/report.py) ------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def _what_was_checked(request, capsys):
+    yield
+    out = capsys.readouterr().out
+    for line in out.splitlines():
+        if line.startswith(report.PREFIX):
+            request.node.user_properties.append(("checked", line[len(report.PREFIX):]))
+    print(out, end="")  # back into the test's captured output (shown if it fails)
+
+
+_CHECKED: list[tuple[str, str]] = []
+_PASSED: set[str] = set()
+
+
+def pytest_runtest_logreport(report):
+    # The lines are attached at the fixture's teardown, so they arrive with the teardown report.
+    if report.when == "call" and report.passed:
+        _PASSED.add(report.nodeid)
+    if report.when == "teardown" and report.nodeid in _PASSED:
+        _CHECKED.extend((report.nodeid, value) for name, value in report.user_properties if name == "checked")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _CHECKED:
+        terminalreporter.section("what the tests checked")
+        for nodeid, line in sorted(_CHECKED):
+            terminalreporter.write_line(f"{nodeid}: {line}")

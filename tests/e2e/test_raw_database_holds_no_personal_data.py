@@ -17,6 +17,7 @@ import pytest
 from tests.e2e.test_bank_flow import drive_the_whole_flow, onboard, receiver  # noqa: F401 (fixture)
 from tests.e2e.test_logs_hold_no_personal_data import people_in_the_examples
 from tests.support.processes import gateway_env, start_server, start_worker
+from tests.support.report import checked
 
 
 def found_in(data: bytes, people: set[str]) -> list[str]:
@@ -40,7 +41,7 @@ def assert_no_personal_data(raw: bytes, what: str, tmp_path: Path) -> None:
     imported = (tmp_path / "register.csv").read_bytes()  # the operator's plaintext input: the scan can see them
     assert found_in(imported, people), "the scan finds nothing even where the names are"
     found = found_in(raw, people)
-    print(f"{what}: {len(raw)} bytes scanned for {len(people)} names and ID numbers; found {len(found)}")
+    checked(f"{what}: {len(raw)} bytes scanned for {len(people)} names and ID numbers; found {len(found)}")
     assert not found, f"personal data in the raw database ({what}): {found}"
 
 

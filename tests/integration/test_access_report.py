@@ -16,6 +16,7 @@ from tests.conftest import ADMIN_PASSWORD, REVIEWER_PASSWORD, staff_headers
 from tests.integration.helpers import submit_new
 from tests.support import factories
 from tests.support.scenarios import run_cli
+from tests.support.report import checked as show_checked
 
 MORTGAGOR_ID = "640221198503150018"  # the test application's first mortgagor (and debtor)
 EXPECTED = {("reviewer", "reviewer", "review.view"), ("91640221MA76B3KX0N", "institution", "status"),
@@ -58,7 +59,7 @@ def test_the_report_lists_who_read_the_file_when_and_in_which_role(client, looke
     assert reads(listing, looked_at) == EXPECTED
     assert {"application.submit", "document.store"} <= {a["action"] for a in listing["accesses"]}
     assert MORTGAGOR_ID not in response.text  # the heading masks it
-    print(f"\n[access report] {listing['subject']}: {listing['count']} entries, reads {sorted(reads(listing, looked_at))}")
+    show_checked(f"[access report] {listing['subject']}: {listing['count']} entries, reads {sorted(reads(listing, looked_at))}")
 
 
 def test_the_report_of_another_person_or_unit_is_empty(client, looked_at, supervisor):

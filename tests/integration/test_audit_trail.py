@@ -18,6 +18,7 @@ from gateway.persistence.db import read_only, transaction
 from tests.conftest import ADMIN_PASSWORD, REVIEWER_PASSWORD, make_settings, seed, staff_headers, start_runtime
 from tests.integration.helpers import approve, submit_new
 from tests.support.scenarios import run_cli
+from tests.support.report import checked as show_checked
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -49,7 +50,7 @@ def entries(runtime) -> list[AuditEntry]:
 
 
 def report_line(name: str, report) -> None:
-    print(f"\n[audit] {name}: entries {report.entries}, checkpoints {report.checkpoints} "
+    show_checked(f"[audit] {name}: entries {report.entries}, checkpoints {report.checkpoints} "
           f"({report.checkpoints_valid} valid), problems {report.problem_count}; first: {report.first}")
 
 
@@ -308,7 +309,7 @@ def test_many_readers_and_writers_at_once_neither_deadlock_nor_lose_an_entry(tmp
                 write_results = pool.map(claim_and_release, range(cycles))
                 read_codes, write_codes = list(read_results), list(write_results)
             elapsed = time.monotonic() - started
-        print(f"\n[audit] {reads} reads and {cycles} claim/release pairs in {elapsed:.1f} s")
+        show_checked(f"[audit] {reads} reads and {cycles} claim/release pairs in {elapsed:.1f} s")
         assert read_codes == [200] * reads
         assert all(code in (200, 409) for pair in write_codes for code in pair)
         assert elapsed < 60

@@ -25,6 +25,7 @@ from tests.conftest import upload_materials
 from tests.support import factories
 from tests.support.scenarios import run_cli
 from tests.support.tamper import PERSONAL_DATA
+from tests.support.report import checked
 
 NS = {"g": "urn:pingluo-bdc:mortgage-gateway:v1"}
 WHEN = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
@@ -68,7 +69,7 @@ def test_an_approved_application_is_stored_as_ciphertext_and_reads_back_exactly(
     filled = sorted(column for column, values in stored.items() if values)
     assert {"applications.canonical", "signed_documents.content", "materials.content", "certificates.xml",
             "certificates.pdf", "registered_mortgages.mortgagor_id_numbers"} <= set(filled)
-    print(f"{sum(map(len, stored.values()))} values in {len(filled)} encrypted columns, none in clear")
+    checked(f"{sum(map(len, stored.values()))} values in {len(filled)} encrypted columns, none in clear")
 
     with runtime.sessions() as session:
         application = session.scalar(select(Application).where(Application.application_no == number))
@@ -238,7 +239,7 @@ def test_a_rotation_interrupted_after_one_batch_and_run_again_leaves_every_value
         owners = session.scalars(select(UnitOwner).order_by(UnitOwner.id)).all()
         assert [o.name for o in owners] == [f"{OWNER.name}{n}" for n in range(23)]
         assert all(o.id_number_index == blind_index(o.id_number) for o in owners)
-    print(f"{database}: 47 values moved from {old} to {new} across an interruption")
+    checked(f"{database}: 47 values moved from {old} to {new} across an interruption")
     engine.dispose()
 
 

@@ -27,6 +27,8 @@ from gateway.protection.keyring import (
 )
 from gateway.settings import Settings
 
+from tests.support.report import checked
+
 CONTEXT = "unit_owners.name"
 
 
@@ -81,7 +83,7 @@ def test_every_encrypted_column_seals_under_its_own_table_and_column_name():
     assert {"applications.canonical", "signed_documents.content", "materials.content", "unit_owners.name",
             "unit_owners.id_number", "registered_mortgages.mortgagor_id_numbers", "certificates.xml",
             "certificates.pdf", "encumbrances.holder_id_number", "postal_requests.phone"} <= named
-    print(f"{len(columns)} encrypted columns, each bound to its own name")
+    checked(f"{len(columns)} encrypted columns, each bound to its own name")
 
 
 # --- bad ciphertexts ---------------------------------------------------------------------------
@@ -229,5 +231,5 @@ def test_sealing_and_opening_a_field_costs_microseconds():
     for n in range(fields):
         cipher.open_text(ring, cipher.seal_text(ring, f"王建国{n}", CONTEXT), CONTEXT)
     per_field = (time.perf_counter() - started) / fields * 1e6
-    print(f"seal + open of a short field: {per_field:.1f} µs")
+    checked(f"seal + open of a short field: {per_field:.1f} µs")
     assert per_field < 500  # a few µs on an idle machine; generous for a loaded one
