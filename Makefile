@@ -20,14 +20,15 @@ run: install
 	$(BIN)/gateway serve
 
 ## make test: the whole suite, in three runs that all run even if one fails:
-##   unit, integration and hostile-input tests, TEST_WORKERS processes in parallel (pytest-xdist);
-##   end-to-end and browser tests one at a time (they measure latency under load);
+##   unit and integration tests, TEST_WORKERS processes in parallel (pytest-xdist);
+##   hostile-input, end-to-end and browser tests one at a time (the end-to-end tests measure latency
+##   under load, and schemathesis's generated tests share one test id, which pytest-xdist would run once);
 ##   the fault tests (the same as make test-faults).
 TEST_WORKERS ?= 2
 test: install system-deps services
 	@status=0; \
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile tests/unit tests/integration tests/hostile || status=1; \
-	$(BIN)/pytest tests/e2e tests/browser || status=1; \
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile tests/unit tests/integration || status=1; \
+	$(BIN)/pytest tests/hostile tests/e2e tests/browser || status=1; \
 	$(BIN)/pytest tests/faults || status=1; \
 	exit $$status
 
