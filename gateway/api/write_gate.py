@@ -27,14 +27,14 @@ class WriteGate:
         self._runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _gated(scope["method"], scope["path"]):
+        if scope["type"] != "http" or not is_gated(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
         async with self._runtime().write_gate():
             await self.app(scope, receive, send)
 
 
-def _gated(method: str, path: str) -> bool:
+def is_gated(method: str, path: str) -> bool:
     if method in SAFE_METHODS:
         return False
     return not any(method == m and pattern.match(path) for m, pattern in UNGATED)

@@ -75,11 +75,11 @@ class RecordReads:
         await self.app(scope, receive, send_after_recording)
 
     async def _recorded(self, scope: Scope, entries: list[Pending]) -> bool:
-        from gateway.api.write_gate import _gated
+        from gateway.api.write_gate import is_gated
 
         runtime = self._runtime()
         try:
-            if _gated(scope["method"], scope["path"]):  # this request already holds the gate
+            if is_gated(scope["method"], scope["path"]):  # this request already holds the gate
                 await anyio.to_thread.run_sync(write_reads, runtime, entries)
             else:
                 async with runtime.write_gate():
