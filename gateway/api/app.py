@@ -30,6 +30,10 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     from gateway.staff.endpoints import router as staff
     from gateway.supervision.endpoints import router as supervision
     from gateway.web.routes import router as web
+    from gateway.inbox.endpoints import router as inbox
+    from gateway.watch.endpoints import router as watch
+    from gateway.batches.endpoints import router as batches
+    from gateway.quality.endpoints import router as quality
 
     owned = runtime is None
 
@@ -69,7 +73,8 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     # Outermost of ours: even a body refused before the app runs (408, 413) carries the request id.
     app.add_middleware(RequestIds)
     problems.install(app)
-    for router in (institutions, certificates, catalogue, review, supervision, staff, operations, admin, audit, web):
+    for router in (institutions, batches, inbox, watch, quality, certificates, catalogue, review, supervision, staff,
+                   operations, admin, audit, web):
         app.include_router(router)
 
     # Answered on the event loop itself, never queued behind the thread pool: it shows whether

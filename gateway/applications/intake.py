@@ -39,6 +39,7 @@ from gateway.errors import (
     UnknownInstitution,
 )
 from gateway.institutions.service import find_signer, refuse_if_disabled
+from gateway.outputs import sign_output
 from gateway.persistence.counters import next_value
 from gateway.persistence.db import read_only, transaction
 from gateway.persistence.models import Application, ApplicationMaterial, Material, SignedDocument
@@ -112,6 +113,7 @@ class CheckedSubmission:
     institution_id: int
     institution_code: str
     material_ids: list[int]
+    output_format: str = "xml"  # the format the request came in, and its receipt and results go out in
 
 
 def submit_application(
@@ -186,7 +188,8 @@ def _accept(runtime: Runtime, session: Session, accepted: CheckedSubmission, now
     open_first_step(session, record, at=now)
     _set_deadline(session, runtime.settings, record, assessment, at=now)
     record.application_no = _allocate_application_no(runtime, session, now)
-    receipt = runtime.signer.sign(documents.build_receipt(_receipt_facts(record, assessment), issued_at=now))
+    receipt, receipt_type = sign_output(runtime, documents.build_receipt(_receipt_facts(record, assessment), issued_at=now),
+                                        fmt=accepted.output_format)
     store_document(session, record, "receipt", receipt, flush=False)
     if assessment.outcome == Outcome.AUTO_APPROVE:
         transition(session, runtime.settings, record, Action.AUTO_APPROVE, Actor.system("prereview"), at=now,

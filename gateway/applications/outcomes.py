@@ -18,6 +18,7 @@ from gateway.applications.lifecycle import transition
 from gateway.applications.records import store_document
 from gateway.applications.states import FINAL, Action, Status
 from gateway.delivery.service import schedule_delivery
+from gateway.outputs import output_format_of, sign_output
 from gateway.persistence.db import lock_for_update
 from gateway.persistence.models import Application, SignedDocument
 from gateway.register.models import RegisteredMortgage
@@ -47,7 +48,7 @@ def issue_notice(
         certificate=certificate,
     )
     kind = "supplement_request" if decision == "SUPPLEMENT_REQUESTED" else "result"
-    signed = runtime.signer.sign(documents.build_result(facts, issued_at=at))
+    signed, media_type = sign_output(runtime, documents.build_result(facts, issued_at=at), fmt=output_format_of(application))
     document = store_document(session, application, kind, signed)
     schedule_delivery(session, application, document, at=at)
     return document

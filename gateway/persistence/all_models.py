@@ -3,6 +3,10 @@ from gateway.persistence import models  # noqa: F401
 from gateway.register import models as register_models  # noqa: F401
 from gateway.certificates import models as certificate_models  # noqa: F401
 from gateway.audit import models as audit_models  # noqa: F401
+from gateway.inbox import models as inbox_models  # noqa: F401
+from gateway.watch import models as watch_models  # noqa: F401
+from gateway.batches import models as batch_models  # noqa: F401
+from gateway.quality import models as quality_models  # noqa: F401
 from gateway.persistence.models import Base
 
 __all__ = ["Base"]

@@ -1,0 +1,1 @@
+"""The batch channel: one signed bundle of individually signed applications and their materials."""

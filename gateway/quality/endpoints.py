@@ -1,0 +1,6 @@
+"""HTTP routes of this package."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1", tags=["quality"])
