@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-faults install system-deps services bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml bank_client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e ./bank_client
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -10,6 +10,7 @@
 | ``BENCH_QUEUE_APPLICATIONS`` | 1000000 (20000) | applications in the reviewer-queue database |
 | ``BENCH_CERT_SECONDS`` | 5 (2) | seconds per certificate loop |
 | ``BENCH_AUTO_RATE`` | 5 (4) | discharges per second on the automatic-result path |
+| ``BENCH_BATCH_ITEMS`` | 10000 (1000) | items in the batch of ``bench.batch`` |
 | ``BENCH_RESULTS_DIR`` | ``bench/results`` | where ``<timestamp>/report.{md,json}`` and ``latest.*`` go |
 | ``BENCH_POSTGRES_ADMIN_URL`` | ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres`` | server to create the databases on |
 | ``BENCH_REDIS_URL`` | ``redis://127.0.0.1:6379`` | Redis server (an empty database index is used) |

@@ -139,6 +139,25 @@ def _certificates_and_queue(results: Mapping) -> list[str]:
     return lines + [""]
 
 
+def _batch(results: Mapping) -> list[str]:
+    batch = results.get("batch") or {}
+    if not batch:
+        return []
+    if "error" in batch:
+        return ["## The batch channel", "", f"- **failed**: {batch['error']}", ""]
+    single = batch.get("single") or {}
+    return ["## The batch channel", "",
+            f"- a batch of {fmt(batch.get('items'))} items ({fmt((batch.get('bundle_bytes') or 0) / 1_048_576, 1)} MiB "
+            f"ZIP), embedded mode: answered in {fmt(batch.get('upload_s'), 1)} s, every item received or refused "
+            f"after {fmt(batch.get('total_s'), 1)} s = **{fmt(batch.get('items_per_s'), 1)} items/s**; accepted "
+            f"{fmt(batch.get('accepted'))}, refused {fmt(batch.get('refused'))}, receipts in the inbox "
+            f"{fmt(batch.get('receipts_in_inbox'))}",
+            f"- single-request intake on the same server, same run, {batch.get('single_clients')} clients: "
+            f"{fmt_spread(single.get('ok_per_s'), 1)}/s (errors {_errors(single)}); batch / single = "
+            f"**{fmt_ratio(batch.get('ratio'))}**",
+            f"- peak memory of the API process: {fmt((batch.get('memory_mb') or {}).get('sum_of_peaks_mb'))} MB", ""]
+
+
 def render_markdown(results: Mapping) -> str:
     modes = results.get("modes", {})
     lines = ["# Gateway benchmark", "", *_machine(results), "", "## Targets (issue 8)", "", *_targets(results), "",
@@ -149,6 +168,7 @@ def render_markdown(results: Mapping) -> str:
     for mode, mode_results in modes.items():
         lines += _reads_and_auto(mode, mode_results)
     lines += _certificates_and_queue(results)
+    lines += _batch(results)
     lines += ["## Method", "", METHOD, ""]
     if results.get("errors"):
         lines += ["## Errors", "", *(f"- {error}" for error in results["errors"]), ""]

@@ -57,6 +57,13 @@ def measure_queue(config: BenchConfig) -> dict:
     return queue.run(config.postgres_admin_url, applications=config.queue_applications, samples=200)
 
 
+def measure_batch(config: BenchConfig, pki, factory, work_dir: Path, log_dir: Path) -> dict:
+    """A 10,000-item batch accepted and fully receipted, next to single-request intake on the same server."""
+    from bench import batch
+
+    return batch.run(config, pki, factory, work_dir, log_dir)
+
+
 class Benchmark:
     def __init__(self, config: BenchConfig):
         self.config = config
@@ -106,6 +113,8 @@ class Benchmark:
                 outcome = self._part(mode, run.run)
                 if "error" in outcome:
                     run.results["error"] = outcome["error"]
+            self.results["batch"] = self._part("batch", measure_batch, self.config, pki, factory, self.work_dir,
+                                               self.log_dir)
         finally:
             factory.close()
         self.results["certificates"] = self._part("certificates", measure_certificates, self.config, pki, self.work_dir)

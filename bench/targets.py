@@ -98,6 +98,10 @@ def evaluate(results: Mapping) -> list[Target]:
     targets.append(Target("certificates ≥ 20/s per worker process",
                           median_of(results.get("certificates"), "generated_per_s"), 20, "/s", True))
     targets += _queue_targets(results.get("queue") or {})
+    batch = results.get("batch") or {}
+    unreceipted = (batch["items"] - batch["receipts_in_inbox"]) if "receipts_in_inbox" in batch else None
+    targets.append(Target(f"a batch of {batch.get('items', 10_000):,} items accepted and every item receipted "
+                          "(items without a receipt)", unreceipted, 0, "errors", False))
     two = (modes.get("postgresql") or {}).get("two_processes") or {}
     targets.append(Target("two API processes ≥ 1.6× one (PostgreSQL, intake at 64 clients)",
                           two.get("ratio"), 1.6, "×", True))

@@ -299,6 +299,11 @@ def _register_import(args) -> int:
         return 1
     summary = ", ".join(f"{count} {kind.lower()}" for kind, count in sorted(report.imported.items())) or "nothing"
     print(f"imported {summary}" + (f"; skipped {report.skipped} bad row(s)" if report.skipped else ""))
+    if report.notices:
+        print(f"{report.notices} watch notice(s) for the institutions watching these units", file=sys.stderr)
+    # The notices are signed and published by background tasks this process started: let them finish.
+    runtime.wait_idle(60)
+    runtime.close()
     return 0
 
 

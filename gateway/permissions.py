@@ -91,6 +91,8 @@ TABLE: tuple[Permission, ...] = (
     _only("application.decide", "approve, reject or request 补正", reviewer=YES),
     _only("application.extend", "extend an application's deadline", reviewer=YES, supervisor=YES),
     _only("supervision.read", "step times and deadlines (全节点效能监督)", supervisor=YES, admin=YES),
+    _only("quality.read_own", "its own monthly quality figures and signed statement", institution=OWN),
+    _only("quality.read_all", "every institution's monthly quality figures", supervisor=YES, admin=YES),
     _only("audit.read_accesses", "who looked at a unit's or a person's data, and its export (CSV, signed PDF)",
           supervisor=YES, admin=YES),
     _only("evidence.export", "every signed byte about an application, as a ZIP", admin=YES),
@@ -98,6 +100,13 @@ TABLE: tuple[Permission, ...] = (
     _only("certificate.manage", "revoke a registration certificate; the paper-copy queue", admin=YES),
     _only("staff.manage", "staff accounts: add, role, disable, reset password or second factor", admin=YES),
     _only("delivery.manage", "callback deliveries: list, attempts, re-drive", admin=YES),
+    _only("watch.subscribe", "watch a unit it has an application in progress on (title watch), or stop",
+          institution=YES),
+    _only("watch.read", "its own title-watch subscriptions", institution=YES),
+    _only("batch.submit", "send a batch bundle of signed applications (HTTP-signed upload)", institution=YES),
+    _only("batch.read", "its own batches' progress, item by item", institution=YES),
+    _only("inbox.read", "its own inbox: every signed document for it, in order, from a cursor", institution=YES),
+    _only("inbox.acknowledge", "acknowledge its own inbox up to a cursor", institution=YES),
 )
 
 PERMISSIONS: dict[str, Permission] = {permission.action: permission for permission in TABLE}

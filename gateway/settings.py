@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     created_at_window_seconds: int = Field(600, description="Allowed |CreatedAt - now| in seconds.")
     max_request_bytes: int = Field(1_048_576, description="Largest accepted application XML.")
     max_material_bytes: int = Field(20 * 1_048_576, description="Largest accepted material file.")
+    max_batch_bytes: int = Field(256 * 1_048_576, description="Largest accepted batch bundle (the ZIP as sent).")
+    max_batch_items: int = Field(20_000, ge=1, description="Most items (applications) in one batch bundle.")
+    max_batch_expanded_bytes: int = Field(
+        512 * 1_048_576, description="Most bytes a batch bundle's entries may expand to, all together.")
+    max_batch_compression_ratio: int = Field(
+        100, ge=1, description="Most a batch bundle, or one of its entries over 1 MiB, may expand (uncompressed / compressed).")
     body_idle_timeout_seconds: float = Field(
         10.0, description="A request body that stalls this long (no bytes) is refused with 408.")
     body_timeout_seconds: float = Field(120.0, description="A request body must arrive whole within this time.")
@@ -107,6 +113,11 @@ class Settings(BaseSettings):
         description="Secrets signing staff tokens, newest first; empty: one is generated into data_dir.",
     )
     staff_token_ttl_seconds: int = Field(8 * 3600, description="Lifetime of a staff token.")
+    inbox_cursor_secrets: list[str] = Field(
+        default_factory=list,
+        description="Secrets authenticating inbox cursors, newest first (all accepted); empty: one is generated "
+        "into data_dir/keys/inbox-cursor-secret. API processes that do not share data_dir need the same list.",
+    )
     data_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Keys encrypting personal data, newest (current) first: id1:base64key,id2:base64key; "

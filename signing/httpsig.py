@@ -71,8 +71,12 @@ def sign_headers(
     private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
     label: str = DEFAULT_LABEL,
     created: datetime | None = None,
+    cover: Iterable[str] = (),
 ) -> dict[str, str]:
     """Sign a request; return the header fields to add (Content-Digest, Signature-Input, Signature).
+
+    ``cover`` names further header fields of ``headers`` the signature covers (the gateway's callbacks
+    cover their ``X-Gateway-*`` fields and ``Content-Type``, so none can be altered on the way).
 
     ``url`` is the absolute, percent-encoded URL. ``headers`` are the request's other
     fields; an existing Content-Digest is reused after checking it matches ``body``.
@@ -92,7 +96,7 @@ def sign_headers(
             key_id=key_id,
             created=created or datetime.now(timezone.utc),
             label=label,
-            covered_component_ids=_components_to_sign(url),
+            covered_component_ids=[*_components_to_sign(url), *(name.lower() for name in cover)],
             body=bytes(body) if (body or has_digest) else None,
             use_existing_digest=has_digest,
         )

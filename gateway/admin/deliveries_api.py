@@ -20,8 +20,9 @@ router = APIRouter(prefix="/v1/admin", tags=["operations"])
 
 class DeliveryView(BaseModel):
     id: int
-    application_no: str
+    application_no: str | None  # None: an inbox entry about no application (a watch notice, a statement)
     document_kind: str
+    inbox_sequence: int | None  # the entry's place in the institution's inbox; None: queued before the inbox
     url: str
     status: str
     attempts: int
@@ -52,9 +53,11 @@ class DeliveryDetail(DeliveryView):
     redrives: list[RedriveView]
 
 
-def _view(d: Delivery) -> DeliveryView:
+def _view(session, d: Delivery) -> DeliveryView:
+    described = service.describe(session, d)
     return DeliveryView(
-        id=d.id, application_no=d.application.application_no, document_kind=d.document.kind, url=d.url,
+        id=d.id, application_no=described.application_no, document_kind=described.document_kind,
+        inbox_sequence=described.inbox_sequence, url=d.url,
         status=d.status, attempts=d.attempts, next_attempt_at=d.next_attempt_at,
         last_error=d.last_error, delivered_at=d.delivered_at,
     )
@@ -72,7 +75,7 @@ def deliveries(
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[DeliveryView]:
     """Callback deliveries, newest first; ``status=dead`` lists the dead letters."""
-    return [_view(d) for d in service.list_deliveries(session, status=status, limit=limit)]
+    return [_view(session, d) for d in service.list_deliveries(session, status=status, limit=limit)]
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail, responses=responses(401, 403, 404))
@@ -81,7 +84,7 @@ def delivery(delivery_id: int, session: DbSession, admin: Allowed("delivery.mana
     found = service.get_delivery(session, delivery_id)
     codes = service.institution_codes(session, [found])
     return DeliveryDetail(
-        **_view(found).model_dump(), institution_code=codes[found.institution_id], created_at=found.created_at,
+        **_view(session, found).model_dump(), institution_code=codes[found.institution_id], created_at=found.created_at,
         last_attempt_at=found.last_attempt_at,
         history=[_attempt(a) for a in service.attempts_of(session, found.id)],
         redrives=[RedriveView(at=r.at, actor=r.actor) for r in service.redrives_of(session, found.id)],
@@ -91,5 +94,5 @@ def delivery(delivery_id: int, session: DbSession, admin: Allowed("delivery.mana
 @router.post("/deliveries/{delivery_id}/redrive", response_model=DeliveryView, responses=responses(401, 403, 404, 409))
 def redrive(delivery_id: int, session: DbSession, admin: Allowed("delivery.manage")) -> DeliveryView:
     """Give a dead-lettered delivery a fresh set of tries, to the institution's current callback URL."""
-    return _view(service.redrive(session, delivery_id, actor=admin.username, at=utcnow(),
-                                 request_id=current_request_id()))
+    return _view(session, service.redrive(session, delivery_id, actor=admin.username, at=utcnow(),
+                                          request_id=current_request_id()))

@@ -24,25 +24,28 @@ def _runtime():
 
 
 def _list(args) -> None:
-    from gateway.delivery.service import list_deliveries
+    from gateway.delivery.service import describe, list_deliveries
     from gateway.persistence.db import read_only
 
     runtime = _runtime()
     with read_only(runtime.read_sessions) as session:
         for d in list_deliveries(session, status=args.status):
-            print(f"{d.id}\t{d.status}\t{d.attempts}\t{d.document.kind}\t{d.url}\t{d.last_error or ''}")
+            kind = describe(session, d).document_kind
+            print(f"{d.id}\t{d.status}\t{d.attempts}\t{kind}\t{d.url}\t{d.last_error or ''}")
 
 
 def _show(args) -> None:
-    from gateway.delivery.service import attempts_of, get_delivery, institution_codes, redrives_of
+    from gateway.delivery.service import attempts_of, describe, get_delivery, institution_codes, redrives_of
     from gateway.persistence.db import read_only
 
     runtime = _runtime()
     with read_only(runtime.read_sessions) as session:
         d = get_delivery(session, args.delivery_id)
         code = institution_codes(session, [d])[d.institution_id]
-        print(f"delivery {d.id}: {d.status}, application {d.application.application_no}, "
-              f"document {d.document.kind}, institution {code}")
+        described = describe(session, d)
+        inbox = "" if described.inbox_sequence is None else f", inbox entry {described.inbox_sequence}"
+        print(f"delivery {d.id}: {d.status}, application {described.application_no or '-'}, "
+              f"document {described.document_kind}{inbox}, institution {code}")
         print(f"url {d.url}")
         print(f"attempts since the last re-drive {d.attempts}; next attempt due {_time(d.next_attempt_at)}")
         for action in redrives_of(session, d.id):

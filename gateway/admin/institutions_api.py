@@ -41,6 +41,8 @@ class InstitutionOut(BaseModel):
     parent_code: str | None
     branch_codes: list[str]
     callback_url: str | None
+    output_format: str = Field("xml", description="xml | json: the format of its documents not tied to one "
+                               "submission (watch notices, batch refusals, statements)")
     created_at: UtcTime
     updated_at: UtcTime | None
     disabled_at: UtcTime | None
@@ -64,6 +66,8 @@ class InstitutionIn(_Strict):
 class InstitutionChange(_Strict):
     name: str | None = Field(None, max_length=1000)
     callback_url: str | None = Field(None, max_length=2000, description="null or empty: no callback (pull only)")
+    output_format: Literal["xml", "json"] | None = Field(
+        None, description="xml (XMLDSig) or json (JWS): documents not tied to one submission")
 
 
 class DisableIn(_Strict):
@@ -112,12 +116,13 @@ def create_institution(body: InstitutionIn, session: DbSession,
 @router.patch("/institutions/{code}", response_model=InstitutionOut, responses=responses(401, 403, 404, 422))
 def update_institution(code: str, body: InstitutionChange, session: DbSession,
                        admin: Allowed("institution.manage")) -> InstitutionOut:
-    """Change the name and/or the callback URL (only the fields given)."""
+    """Change the name, the callback URL and/or the output format (only the fields given)."""
     given = body.model_fields_set
     administration.update_institution(
         session, code, actor=admin.username, request_id=current_request_id(),
         name=body.name if "name" in given else UNCHANGED,
-        callback_url=body.callback_url if "callback_url" in given else UNCHANGED)
+        callback_url=body.callback_url if "callback_url" in given else UNCHANGED,
+        output_format=body.output_format if "output_format" in given and body.output_format else UNCHANGED)
     return _out(administration.view_of(session, code))
 
 
@@ -149,7 +154,7 @@ def _out(view: InstitutionView) -> InstitutionOut:
         code=institution.code, name=institution.name, kind=institution.kind, status=institution.status,
         accepts_requests=view.accepts_requests, parent_code=view.parent.code if view.parent else None,
         branch_codes=[branch.code for branch in view.branches], callback_url=institution.callback_url,
-        created_at=institution.created_at, updated_at=institution.updated_at,
+        output_format=institution.output_format or "xml", created_at=institution.created_at, updated_at=institution.updated_at,
         disabled_at=institution.disabled_at, disabled_reason=institution.disabled_reason,
         certificates=[_certificate(c) for c in view.certificates])
 

@@ -23,12 +23,14 @@ def add_commands(subparsers) -> None:
     show.add_argument("--code", required=True)
     show.set_defaults(handler=_show)
 
-    update = subparsers.add_parser("update", help="change an institution's name or callback URL")
+    update = subparsers.add_parser("update", help="change an institution's name, callback URL or output format")
     update.add_argument("--code", required=True)
     update.add_argument("--name")
     url = update.add_mutually_exclusive_group()
     url.add_argument("--callback-url", help="https (plain http only to a loopback host)")
     url.add_argument("--no-callback-url", action="store_true", help="remove the callback URL (results by pull only)")
+    update.add_argument("--output-format", choices=("xml", "json"),
+                        help="how its documents not tied to one submission are signed: xml (XMLDSig) or json (JWS)")
     update.set_defaults(handler=_update)
 
     disable = subparsers.add_parser("disable", help="refuse an institution's (and its branches') requests")
@@ -87,6 +89,7 @@ def _show(args: argparse.Namespace) -> None:
         print(f"head institution: {view.parent.code if view.parent else '-'}")
         print(f"branches: {', '.join(b.code for b in view.branches) or '-'}")
         print(f"callback URL: {institution.callback_url or '- (results by pull only)'}")
+        print(f"output format: {institution.output_format or 'xml'}")
         print("certificates:")
         for c in view.certificates:
             state = f"revoked {_time(c.revoked_at)}" if c.revoked_at else "current"
@@ -109,7 +112,8 @@ def _update(args: argparse.Namespace) -> None:
     callback_url = None if args.no_callback_url else (args.callback_url if args.callback_url is not None else UNCHANGED)
     with transaction(_runtime().sessions) as session:
         update_institution(session, args.code, actor=cli_actor(), request_id=None,
-                           name=args.name if args.name is not None else UNCHANGED, callback_url=callback_url)
+                           name=args.name if args.name is not None else UNCHANGED, callback_url=callback_url,
+                           output_format=args.output_format or UNCHANGED)
     print(f"institution {args.code} updated")
 
 

@@ -48,6 +48,8 @@ RULES = (
              lambda r: r.settings.max_request_bytes, code="xml.too_large"),
     BodyRule(frozenset({"POST"}), re.compile(r"^(/v1)?/verify/[^/]+(/pdf)?$"),
              lambda r: VERIFY_UPLOAD_LIMIT + 64 * 1024, code="certificate.upload_too_large"),
+    BodyRule(frozenset({"POST"}), re.compile(r"^/v1/batches$"),
+             lambda r: r.settings.max_batch_bytes, code="batch.too_large"),
 )
 OTHER_BODIES = BodyRule(frozenset(), re.compile(""), lambda r: DEFAULT_LIMIT, code="request.too_large")
 

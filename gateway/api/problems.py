@@ -16,6 +16,7 @@ from gateway.errors import GatewayError
 log = logging.getLogger(__name__)
 
 STATUS_BY_KIND = {
+    "bad_request": 400,
     "invalid": 422,
     "unauthenticated": 401,
     "forbidden": 403,

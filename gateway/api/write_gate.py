@@ -15,6 +15,7 @@ from gateway.runtime import Runtime
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNGATED = (
     ("POST", re.compile(r"^/v1/applications(/dry-run)?$")),  # gated inside, around the writing step only
+    ("POST", re.compile(r"^/v1/batches$")),  # a bundle is read and checked first; gated around storing it
     ("POST", re.compile(r"^(/v1)?/verify/[^/]+(/pdf)?$")),  # read-only checks of a PDF
     ("POST", re.compile(r"^/v1/staff/sessions$")),  # password check in a read-only unit of work
     ("POST", re.compile(r"^/v1/supervision/accesses(\.csv|\.pdf)?$")),  # read-only; its audit entry takes the gate

@@ -14,17 +14,33 @@ from gateway import audit
 from gateway.api.problems import responses
 from gateway.audit.reads import note_read
 from gateway.api.times import UtcTime
-from gateway.applications.intake import IntakeOutcome, accept_submission, check_submission, dry_run
+from gateway.applications.intake import Channel, IntakeOutcome, accept_submission, check_submission, dry_run
 from gateway.applications.transfers import confirm, is_transferee
 from gateway.applications.supplements import SuppliedMaterial, evidence_of, supply
 from gateway.permissions import Grant, application_for
 from gateway.persistence.types import utcnow
-from gateway.errors import NotFound, ResultNotReady
+from gateway.errors import GatewayError, NotFound, ResultNotReady
+from gateway.quality.refusals import attributed_to, record_intake_refusal
 from gateway.materials.service import store_material
 from gateway.persistence.models import Application, ApplicationExtension, SignedDocument
 
 router = APIRouter(prefix="/v1", tags=["institutions"])
 XML = "application/xml"
+JOSE = "application/jose"
+#: Request bodies of the submit and dry-run endpoints: signed XML, a compact JWS, or JSON with a detached JWS.
+_REQUEST_CONTENT = {XML: {"schema": {"type": "string"}},
+                    JOSE: {"schema": {"type": "string", "description": "JWS compact serialization"}},
+                    "application/json": {"schema": {"type": "object", "description":
+                                         "The application JSON; the JWS-Signature header carries the detached JWS"}}}
+_JWS_SIGNATURE = [{"name": "JWS-Signature", "in": "header", "required": False,
+                   "description": "Detached JWS (RFC 7797) of an application/json body", "schema": {"type": "string"}}]
+_SIGNED_DOCUMENT = {XML: {}, JOSE: {}}
+
+
+def _signed_request(request: Request) -> dict:
+    """The request's media type and its detached JWS-Signature, if any (docs/interface/json-channel.md)."""
+    return {"media_type": request.headers.get("content-type"),
+            "detached_signature": request.headers.get("jws-signature")}
 
 
 @router.post(
@@ -34,26 +50,43 @@ XML = "application/xml"
     response_class=Response,
     summary="Submit a signed application (XML)",
     responses={
-        202: {"description": "Accepted: the signed receipt", "content": {XML: {}}},
-        200: {"description": "Exact retry: the same signed receipt", "content": {XML: {}}},
+        202: {"description": "Accepted: the signed receipt (XMLDSig, or JWS for a JSON submission)",
+              "content": _SIGNED_DOCUMENT},
+        200: {"description": "Exact retry: the same signed receipt", "content": _SIGNED_DOCUMENT},
         **responses(403, 409, 413, 422),
     },
-    openapi_extra={"requestBody": {"required": True, "content": {XML: {"schema": {"type": "string"}}}}},
+    openapi_extra={"requestBody": {"required": True, "content": _REQUEST_CONTENT}, "parameters": _JWS_SIGNATURE},
 )
 async def submit(request: Request, runtime: RuntimeDep) -> Response:
+    try:
+        return await _submit(request, runtime)
+    except GatewayError as exc:  # counted for the quality figures (docs/interface/quality.md), then answered
+        async with runtime.write_gate():
+            await run_in_threadpool(record_intake_refusal, runtime, exc, channel=_channel_of(request), at=utcnow())
+        raise
+
+
+def _channel_of(request: Request) -> str:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return "bank_json" if media_type in ("application/jose", "application/json") else "bank_xml"
+
+
+async def _submit(request: Request, runtime: RuntimeDep) -> Response:
     body = request_body(request, runtime.settings.max_request_bytes)
     # The checks run on the thread pool side by side; only the writing step queues for the writer,
     # and the time of receipt is when it gets its turn (so numbers and times of receipt agree).
-    checked = await run_in_threadpool(check_submission, runtime, body, now=utcnow())
+    checked = await run_in_threadpool(check_submission, runtime, body, now=utcnow(), **_signed_request(request))
     if isinstance(checked, IntakeOutcome):
         outcome = checked
     else:
         async with runtime.write_gate():
-            outcome = await run_in_threadpool(accept_submission, runtime, checked)
+            with attributed_to(checked.institution_id):
+                outcome = await run_in_threadpool(accept_submission, runtime, checked,
+                                                  channel=Channel(_channel_of(request)))
     return Response(
         outcome.receipt,
         status_code=202 if outcome.created else 200,
-        media_type=XML,
+        media_type=outcome.media_type,
         headers={"Location": f"/v1/applications/{outcome.application_no}"},
     )
 
@@ -159,7 +192,8 @@ def _latest(session, application: Application, kind: str) -> SignedDocument | No
 @router.get(
     "/applications/{application_no}/result",
     response_class=Response,
-    responses={200: {"content": {XML: {}}, "description": "The signed result"}, **responses(401, 404, 409)},
+    responses={200: {"content": _SIGNED_DOCUMENT, "description": "The signed result (in the submission's format)"},
+               **responses(401, 404, 409)},
 )
 def result(application_no: str, request: Request, institution: SignedFor("application.read_status"),
            session: DbSession) -> Response:
@@ -169,13 +203,13 @@ def result(application_no: str, request: Request, institution: SignedFor("applic
     if document is None:
         raise ResultNotReady()
     note_read(request, audit.read_of(application, actor=institution.code, actor_role="institution", what="result"))
-    return Response(document.content, media_type=XML)
+    return Response(document.content, media_type=document.media_type)
 
 
 @router.get(
     "/applications/{application_no}/documents/{kind}",
     response_class=Response,
-    responses={200: {"content": {XML: {}}, "description": "The latest signed document of that kind"},
+    responses={200: {"content": _SIGNED_DOCUMENT, "description": "The latest signed document of that kind"},
                **responses(401, 404)},
 )
 def signed_document(application_no: str, kind: str, request: Request,
@@ -189,7 +223,7 @@ def signed_document(application_no: str, kind: str, request: Request,
         raise NotFound("no such document yet")
     note_read(request, audit.read_of(application, actor=institution.code, actor_role="institution",
                                      what=f"document.{kind}"))
-    return Response(document.content, media_type=XML)
+    return Response(document.content, media_type=document.media_type)
 
 
 class MaterialStored(BaseModel):
@@ -252,11 +286,11 @@ class DryRunResult(BaseModel):
     response_model=DryRunResult,
     summary="Run the intake checks and pre-review on a signed application without submitting it",
     responses=responses(403, 413, 422),
-    openapi_extra={"requestBody": {"required": True, "content": {XML: {"schema": {"type": "string"}}}}},
+    openapi_extra={"requestBody": {"required": True, "content": _REQUEST_CONTENT}, "parameters": _JWS_SIGNATURE},
 )
 def dry_run_application(request: Request, runtime: RuntimeDep) -> DryRunResult:
     body = request_body(request, runtime.settings.max_request_bytes)
-    _, assessment = dry_run(runtime, body)
+    _, assessment = dry_run(runtime, body, **_signed_request(request))
     return DryRunResult(
         outcome=assessment.outcome.value,
         findings=[DryRunFinding(**f) for f in assessment.findings_json()],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bank_adapters import CanonicalApplication
 from bank_adapters.errors import AdapterError, SchemaInvalid
+from bank_adapters.json_v1 import JsonApplicationAdapter
 from bank_adapters.xml_v1 import XmlApplicationAdapter
 from gateway.actors import Actor
 from gateway.applications import documents
@@ -39,6 +41,8 @@ from gateway.errors import (
     UnknownInstitution,
 )
 from gateway.institutions.service import find_signer, refuse_if_disabled
+from gateway.quality.refusals import attributed_to
+from gateway.inbox.service import publish
 from gateway.outputs import sign_output
 from gateway.persistence.counters import next_value
 from gateway.persistence.db import read_only, transaction
@@ -49,9 +53,16 @@ from gateway.timezone import LOCAL_TZ
 from signing.errors import DocumentTooLarge, SigningError
 from signing.trust import certificate_fingerprint
 from signing.xml_parser import parse_document
+from signing.jws import VerifiedJws, verify_jws
 from signing.xmldsig import VerifiedDocument, verify_enveloped
 
 ADAPTER = XmlApplicationAdapter()
+JSON_ADAPTER = JsonApplicationAdapter()
+#: Request media types of the JSON channel: a compact JWS, or the JSON body with a detached JWS-Signature.
+JOSE = "application/jose"
+JSON = "application/json"
+#: How a detached-signature request is kept as evidence: the RFC 7515 flattened JSON serialization.
+JOSE_JSON = "application/jose+json"
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,7 @@ class IntakeOutcome:
     application_no: str
     receipt: bytes
     created: bool  # False when this was an exact retry of an earlier request
+    media_type: str = "application/xml"  # the receipt's: application/jose for a JSON submission
 
 
 @contextmanager
@@ -94,6 +106,65 @@ def read_signed_request(runtime: Runtime, body: bytes, *, now: datetime) -> tupl
         return verified, ADAPTER.to_canonical(verified.signed_root)
 
 
+def request_format(media_type: str | None) -> str:
+    """``json`` for application/jose and application/json (parameters ignored), else ``xml``."""
+    essence = (media_type or "").split(";", 1)[0].strip().lower()
+    return "json" if essence in (JOSE, JSON) else "xml"
+
+
+def read_signed_json(runtime: Runtime, body: bytes, *, now: datetime, media_type: str | None,
+                     detached_signature: str | None) -> tuple[VerifiedJws, CanonicalApplication]:
+    """Verify the JWS (compact body, or the body with its detached ``JWS-Signature``), then read
+    the signed payload against the JSON Schema; nothing is stored."""
+    limit = runtime.settings.max_request_bytes
+    if len(body) > limit:
+        raise RequestTooLarge(f"the body is {len(body)} bytes; the limit is {limit}")
+    detached = (media_type or "").split(";", 1)[0].strip().lower() == JSON
+    with _refusals():
+        if detached and not detached_signature:
+            raise SignatureRefused("an application/json request needs the JWS-Signature header (detached JWS)",
+                                   code="jws.missing")
+        if not detached and detached_signature:
+            raise SignatureRefused("JWS-Signature goes with an application/json body only", code="jws.malformed")
+        value = detached_signature.encode("ascii", "replace") if detached else body
+        verified = verify_jws(value, trust=runtime.trust, at=now, find_certificate=_registered_certificate(runtime),
+                              detached_payload=body if detached else None)
+        # The adapter reads only the payload the signature covered.
+        return verified, JSON_ADAPTER.to_canonical(verified.payload)
+
+
+def _registered_certificate(runtime: Runtime):
+    """``kid`` → the registered certificate with that SHA-256 (current or revoked: intake says which)."""
+    def find(kid: str):
+        from cryptography import x509
+
+        from gateway.persistence.models import InstitutionCertificate
+
+        with read_only(runtime.read_sessions) as session:
+            pem = session.scalar(select(InstitutionCertificate.pem).where(InstitutionCertificate.fingerprint == kid))
+        return None if pem is None else x509.load_pem_x509_certificate(pem.encode("ascii"))
+    return find
+
+
+def _read_request(runtime: Runtime, body: bytes, *, now: datetime, media_type: str | None,
+                  detached_signature: str | None):
+    if request_format(media_type) == "json":
+        return read_signed_json(runtime, body, now=now, media_type=media_type, detached_signature=detached_signature)
+    return read_signed_request(runtime, body, now=now)
+
+
+def _stored_request(body: bytes, verified) -> tuple[bytes, str]:
+    """The request as evidence: the body itself, or for a detached JWS the flattened JSON serialization
+    (RFC 7515 §7.2.2 with the unencoded payload of RFC 7797) that holds body and signature together."""
+    if not isinstance(verified, VerifiedJws):
+        return body, "application/xml"
+    if not verified.detached:
+        return body, JOSE
+    protected, _, signature = verified.value.partition("..")
+    flattened = {"protected": protected, "payload": body.decode("utf-8"), "signature": signature}
+    return json.dumps(flattened, ensure_ascii=False).encode("utf-8"), JOSE_JSON
+
+
 @dataclass(frozen=True)
 class Channel:
     """How a request arrived: a bank's own signed XML, or the web form sealed by the gateway."""
@@ -114,10 +185,13 @@ class CheckedSubmission:
     institution_code: str
     material_ids: list[int]
     output_format: str = "xml"  # the format the request came in, and its receipt and results go out in
+    stored_request: bytes | None = None  # what is kept as the "request" document (default: body)
+    request_media_type: str = "application/xml"
 
 
 def submit_application(
-    runtime: Runtime, body: bytes, *, now: datetime | None = None, channel: Channel = Channel()
+    runtime: Runtime, body: bytes, *, now: datetime | None = None, channel: Channel = Channel(),
+    media_type: str | None = None, detached_signature: str | None = None,
 ) -> IntakeOutcome:
     """Accept a signed application request, or refuse it with a coded error and store nothing.
 
@@ -128,26 +202,36 @@ def submit_application(
     transaction, and takes the gapless application number last.
     """
     now = now or utcnow()
-    checked = check_submission(runtime, body, now=now)
+    checked = check_submission(runtime, body, now=now, media_type=media_type, detached_signature=detached_signature)
     if isinstance(checked, IntakeOutcome):
         return checked
     return accept_submission(runtime, checked, now=now, channel=channel)
 
 
-def check_submission(runtime: Runtime, body: bytes, *, now: datetime) -> CheckedSubmission | IntakeOutcome:
-    """Every check that does not write: signature and schema (no database), then, in a read-only
-    unit of work, the institution, the exact retry (answered here), the time window, the
-    materials and their hashes."""
-    verified, application = read_signed_request(runtime, body, now=now)
+def check_submission(runtime: Runtime, body: bytes, *, now: datetime, media_type: str | None = "application/xml",
+                     detached_signature: str | None = None) -> CheckedSubmission | IntakeOutcome:
+    """Every check that does not write: signature and schema (no database but a JWS ``kid``'s
+    certificate), then, in a read-only unit of work, the institution, the exact retry (answered
+    here), the time window, the materials and their hashes.
+
+    ``media_type`` picks the channel: ``application/jose`` (compact JWS) or ``application/json``
+    (with ``detached_signature``, the JWS-Signature header) is the JSON channel; anything else XML.
+    The request's SHA-256 is the body's in every case (for a detached JWS, without the header)."""
+    verified, application = _read_request(runtime, body, now=now, media_type=media_type,
+                                          detached_signature=detached_signature)
+    fmt = request_format(media_type)
+    stored_request, request_media_type = _stored_request(body, verified)
     request_sha256 = hashlib.sha256(body).hexdigest()
     with read_only(runtime.read_sessions) as session:
         institution = _institution_for(session, verified, application)
-        existing = _existing(session, institution.id, application.request_id)
-        if existing is not None:
-            return _replay(session, existing, request_sha256)
-        _check_window(application.created_at, now, runtime.settings.created_at_window_seconds)
-        material_ids = [m.id for m in _referenced_materials(session, institution.id, application)]
-    return CheckedSubmission(body, request_sha256, verified, application, institution.id, institution.code, material_ids)
+        with attributed_to(institution.id):  # its registered certificate signed: refusals count against it
+            existing = _existing(session, institution.id, application.request_id)
+            if existing is not None:
+                return _replay(session, existing, request_sha256)
+            _check_window(application.created_at, now, runtime.settings.created_at_window_seconds)
+            material_ids = [m.id for m in _referenced_materials(session, institution.id, application)]
+    return CheckedSubmission(body, request_sha256, verified, application, institution.id, institution.code, material_ids,
+                             output_format=fmt, stored_request=stored_request, request_media_type=request_media_type)
 
 
 def accept_submission(runtime: Runtime, checked: CheckedSubmission, *, now: datetime | None = None,
@@ -179,7 +263,8 @@ def _accept(runtime: Runtime, session: Session, accepted: CheckedSubmission, now
                             type_code=ref.type_code, file_name=ref.file_name)
         for position, (ref, material_id) in enumerate(zip(application.materials, accepted.material_ids, strict=True))
     )
-    store_document(session, record, "request", accepted.body, flush=False)
+    store_document(session, record, "request", accepted.stored_request or accepted.body, flush=False,
+                   media_type=accepted.request_media_type)
     submitter = (Actor.staff(channel.submitted_by) if channel.submitted_by
                  else Actor.institution(accepted.institution_code))
     record_event(session, record, Action.SUBMIT, None, submitter, at=now,
@@ -190,12 +275,15 @@ def _accept(runtime: Runtime, session: Session, accepted: CheckedSubmission, now
     record.application_no = _allocate_application_no(runtime, session, now)
     receipt, receipt_type = sign_output(runtime, documents.build_receipt(_receipt_facts(record, assessment), issued_at=now),
                                         fmt=accepted.output_format)
-    store_document(session, record, "receipt", receipt, flush=False)
+    receipt_document = store_document(session, record, "receipt", receipt, flush=False, media_type=receipt_type)
+    # A synchronous submission has its receipt in the response; a batch item's goes out by callback too.
+    publish(session, institution_id=record.institution_id, kind="receipt", content=receipt, media_type=receipt_type,
+            application_id=record.id, document=receipt_document, deliver=channel.name == "batch", at=now)
     if assessment.outcome == Outcome.AUTO_APPROVE:
         transition(session, runtime.settings, record, Action.AUTO_APPROVE, Actor.system("prereview"), at=now,
                    note={"reason": "符合自动审核规则"})
         register_when_ready(session, runtime, record, at=now)
-    return IntakeOutcome(record.application_no, receipt, created=True)
+    return IntakeOutcome(record.application_no, receipt, created=True, media_type=receipt_type)
 
 
 def _allocate_application_no(runtime: Runtime, session: Session, now: datetime) -> str:
@@ -235,10 +323,12 @@ def _set_deadline(session: Session, settings, record: Application, assessment: A
                         reason=reason, actor="prereview", at=at)
 
 
-def dry_run(runtime: Runtime, body: bytes, *, now: datetime | None = None) -> tuple[CanonicalApplication, Assessment]:
+def dry_run(runtime: Runtime, body: bytes, *, now: datetime | None = None, media_type: str | None = "application/xml",
+            detached_signature: str | None = None) -> tuple[CanonicalApplication, Assessment]:
     """Exactly the intake checks, without storing anything (the window is checked too)."""
     now = now or utcnow()
-    verified, application = read_signed_request(runtime, body, now=now)
+    verified, application = _read_request(runtime, body, now=now, media_type=media_type,
+                                          detached_signature=detached_signature)
     with read_only(runtime.read_sessions) as session:
         institution = _institution_for(session, verified, application)
         _check_window(application.created_at, now, runtime.settings.created_at_window_seconds)
@@ -263,7 +353,7 @@ def _replay(session: Session, existing: Application, request_sha256: str) -> Int
             SignedDocument.application_id == existing.id, SignedDocument.kind == "receipt"
         )
     )
-    return IntakeOutcome(existing.application_no, receipt.content, created=False)
+    return IntakeOutcome(existing.application_no, receipt.content, created=False, media_type=receipt.media_type)
 
 
 def _check_window(created_at: datetime, now: datetime, window_seconds: int) -> None:
@@ -305,6 +395,7 @@ def _new_application(runtime, session, accepted: CheckedSubmission, now, assessm
         status=next_status(None, Action.SUBMIT).value,
         unit_code=application.unit_code,
         request_sha256=accepted.request_sha256,
+        output_format=accepted.output_format,
         canonical=to_json(application),
         signature=_signature_facts(accepted.verified),
         request_created_at=application.created_at,
@@ -322,8 +413,20 @@ def _new_application(runtime, session, accepted: CheckedSubmission, now, assessm
     return record
 
 
-def _signature_facts(verified: VerifiedDocument) -> dict:
+def _signature_facts(verified: VerifiedDocument | VerifiedJws) -> dict:
     certificate = verified.certificate
+    if isinstance(verified, VerifiedJws):
+        return {
+            "signer_subject": certificate.subject.rfc4514_string(),
+            "issuer": certificate.issuer.rfc4514_string(),
+            "serial_number": format(certificate.serial_number, "x"),
+            "fingerprint_sha256": certificate_fingerprint(certificate),
+            "not_before": certificate.not_valid_before_utc.isoformat(),
+            "not_after": certificate.not_valid_after_utc.isoformat(),
+            "signature_algorithm": f"JWS {verified.algorithm}",
+            "digest_algorithm": "SHA-256",
+            "jws": "detached" if verified.detached else "compact",
+        }
     return {
         "signer_subject": certificate.subject.rfc4514_string(),
         "issuer": certificate.issuer.rfc4514_string(),

@@ -17,7 +17,7 @@ from gateway.applications.canonical_json import from_json
 from gateway.applications.lifecycle import transition
 from gateway.applications.records import store_document
 from gateway.applications.states import FINAL, Action, Status
-from gateway.delivery.service import schedule_delivery
+from gateway.inbox.service import publish
 from gateway.outputs import output_format_of, sign_output
 from gateway.persistence.db import lock_for_update
 from gateway.persistence.models import Application, SignedDocument
@@ -49,8 +49,9 @@ def issue_notice(
     )
     kind = "supplement_request" if decision == "SUPPLEMENT_REQUESTED" else "result"
     signed, media_type = sign_output(runtime, documents.build_result(facts, issued_at=at), fmt=output_format_of(application))
-    document = store_document(session, application, kind, signed)
-    schedule_delivery(session, application, document, at=at)
+    document = store_document(session, application, kind, signed, media_type=media_type)
+    publish(session, institution_id=application.institution_id, kind=kind, content=signed, media_type=media_type,
+            application_id=application.id, document=document, deliver=True, at=at)
     return document
 
 

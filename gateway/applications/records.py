@@ -64,14 +64,16 @@ def audit_role(actor: Actor) -> str | None:
 
 
 def store_document(session: Session, application: Application, kind: str, content: bytes, *,
-                   flush: bool = True) -> SignedDocument:
+                   flush: bool = True, media_type: str = "application/xml") -> SignedDocument:
     """Keep the exact bytes of a signed request or output as evidence (``flush=False``: inserted
-    with the transaction's next flush, when the caller needs no id now)."""
+    with the transaction's next flush, when the caller needs no id now), with their media type
+    (``application/xml``, or ``application/jose`` for JWS)."""
     document = SignedDocument(
         application_id=application.id,
         kind=kind,
         sha256=hashlib.sha256(content).hexdigest(),
         content=content,
+        media_type=media_type,
     )
     session.add(document)
     audit.append(session, audit.about_application(

@@ -11,6 +11,8 @@ from gateway.applications import documents
 from gateway.applications.outcomes import issue_notice, registration_facts
 from gateway.certificates.models import IssuedCertificate
 from gateway.certificates.service import CERTIFYING, seal_certificate, store_certificate
+from gateway.inbox.service import publish
+from gateway.outputs import XML_MEDIA_TYPE
 from gateway.persistence.db import lock_for_update, read_only, transaction
 from gateway.persistence.models import Application
 from gateway.persistence.types import utcnow
@@ -51,6 +53,10 @@ def generate_certificate(runtime: Runtime, entry_id: int) -> None:
         application = session.get(Application, entry.application_id)
         issue_notice(session, runtime, application, decision="APPROVED", at=now,
                      registration=registration_facts(session, entry), certificate=files)
+        # The result announces the certificate (its hashes, verification code and URL); the sealed
+        # XML twin itself follows it in the inbox and by callback.
+        publish(session, institution_id=application.institution_id, kind="certificate", content=certificate.xml,
+                media_type=XML_MEDIA_TYPE, application_id=application.id, deliver=True, at=now)
 
 
 def _has_certificate(session: Session, entry_id: int) -> bool:

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from gateway.admin.actions import history, record
 from gateway.errors import IllegalTransition, NotFound
+from gateway.inbox.models import InboxEntry
 from gateway.persistence.db import lock_for_update
 from gateway.persistence.models import (
-    AdminAction, Application, Delivery, DeliveryAttempt, Institution, SignedDocument,
+    AdminAction, Delivery, DeliveryAttempt, Institution, SignedDocument,
 )
 from gateway.persistence.types import utcnow
 from gateway.settings import Settings
@@ -50,25 +51,25 @@ class DeadLetter:
     """What the dead-letter warning names: ids and codes, never personal data."""
 
     delivery_id: int
-    application_no: str
+    application_no: str | None  # None: an entry about no application (a watch notice, a statement)
     document_kind: str
     institution_code: str
     attempts: int
     error: str
 
 
-def schedule_delivery(
-    session: Session, application: Application, document: SignedDocument, *, at: datetime
-) -> Delivery | None:
-    """Queue ``document`` for the institution's callback URL, if it has one (else: pull only)."""
-    url = application.institution.callback_url
-    if not url:
+def schedule_entry_delivery(session: Session, entry: InboxEntry, *, at: datetime) -> Delivery | None:
+    """Queue the inbox entry for the institution's callback URL, if it has one (else: pull only).
+    Called by :mod:`gateway.inbox.service` once the entry is numbered."""
+    institution = session.get(Institution, entry.institution_id)
+    if not institution.callback_url:
         return None
     delivery = Delivery(
-        institution_id=application.institution_id,
-        application_id=application.id,
-        document_id=document.id,
-        url=url,
+        institution_id=entry.institution_id,
+        application_id=entry.application_id,
+        document_id=entry.document_id,
+        inbox_entry_id=entry.id,
+        url=institution.callback_url,
         status=PENDING,
         attempts=0,
         next_attempt_at=at,
@@ -142,7 +143,8 @@ def _keep(session: Session, delivery_id: int, sent: Sent, outcome: str, *, at: d
 
 def dead_letter_of(session: Session, delivery: Delivery) -> DeadLetter:
     institution = session.get(Institution, delivery.institution_id)
-    return DeadLetter(delivery.id, delivery.application.application_no, delivery.document.kind,
+    described = describe(session, delivery)
+    return DeadLetter(delivery.id, described.application_no, described.document_kind,
                       institution.code, delivery.attempts, delivery.last_error or "")
 
 
@@ -151,9 +153,42 @@ def log_dead_letter(dead: DeadLetter) -> None:
     log.warning(
         "delivery %s dead-lettered after %s attempt(s): application %s, document %s, institution %s, "
         "last error %s; re-drive it once the receiver works (gateway deliveries redrive %s)",
-        dead.delivery_id, dead.attempts, dead.application_no, dead.document_kind, dead.institution_code,
+        dead.delivery_id, dead.attempts, dead.application_no or "-", dead.document_kind, dead.institution_code,
         dead.error, dead.delivery_id,
     )
+
+
+@dataclass(frozen=True)
+class Described:
+    """What a delivery carries, for the admin views, the log and the callback's headers."""
+
+    application_no: str | None
+    document_kind: str
+    inbox_sequence: int | None  # None: queued before the inbox existed
+    media_type: str
+
+
+def describe(session: Session, delivery: Delivery) -> Described:
+    application_no = delivery.application.application_no if delivery.application_id is not None else None
+    if delivery.inbox_entry_id is not None:
+        entry = session.get(InboxEntry, delivery.inbox_entry_id)
+        return Described(application_no, entry.kind, entry.sequence, entry.media_type)
+    return Described(application_no, delivery.document.kind, None, "application/xml")
+
+
+def describe_all(session: Session, deliveries: list[Delivery]) -> dict[int, Described]:
+    """Delivery id → what it carries, for a list of deliveries."""
+    return {d.id: describe(session, d) for d in deliveries}
+
+
+def body_of(session: Session, delivery: Delivery) -> bytes:
+    """The exact signed bytes the delivery POSTs."""
+    if delivery.inbox_entry_id is not None:
+        entry = session.get(InboxEntry, delivery.inbox_entry_id)
+        if entry.content is not None:
+            return entry.content
+        return session.get(SignedDocument, entry.document_id).content
+    return delivery.document.content
 
 
 def get_delivery(session: Session, delivery_id: int, *, for_update: bool = False) -> Delivery:

@@ -16,11 +16,11 @@ import httpx
 from sqlalchemy import or_, select, update
 
 from gateway.delivery.service import (
-    DEAD, DELIVERED, FAILED, PENDING, Sent, dead_letter_of, dead_letter_unsent, log_dead_letter, record_attempt,
-    record_late_attempt, why_unsendable,
+    DEAD, DELIVERED, FAILED, PENDING, Sent, body_of, dead_letter_of, dead_letter_unsent, describe, log_dead_letter,
+    record_attempt, record_late_attempt, why_unsendable,
 )
 from gateway.persistence.db import lock_for_update, transaction
-from gateway.persistence.models import Application, Delivery, Institution
+from gateway.persistence.models import Delivery, Institution
 from gateway.persistence.types import utcnow
 from gateway.tasks.leases import MESSAGE_LIFETIME
 from gateway.tasks.registry import periodic, task
@@ -38,8 +38,10 @@ class _Leased:
     delivery_id: int
     url: str
     body: bytes
-    application_no: str
+    application_no: str | None
     kind: str
+    inbox_sequence: int | None
+    media_type: str
 
 
 @task("delivery.attempt")
@@ -86,10 +88,10 @@ def _lease(runtime: Runtime, delivery_id: int) -> _Leased | None:
             dead = None
             delivery.url = institution.callback_url  # the URL as it is now, not as it was when queued
             delivery.lease_until = now + lease
-            application = session.get(Application, delivery.application_id)
+            described = describe(session, delivery)
             leased = _Leased(
-                delivery.id, delivery.url, delivery.document.content,
-                application.application_no, delivery.document.kind,
+                delivery.id, delivery.url, body_of(session, delivery), described.application_no,
+                described.document_kind, described.inbox_sequence, described.media_type,
             )
     if dead is not None:
         log_dead_letter(dead)
@@ -100,16 +102,20 @@ def _lease(runtime: Runtime, delivery_id: int) -> _Leased | None:
 def _post(runtime: Runtime, leased: _Leased) -> Sent:
     """Send once; what came back (``error`` None on a 2xx answer)."""
     headers = {
-        "Content-Type": "application/xml",
+        "Content-Type": leased.media_type,
         "X-Gateway-Delivery-Id": str(leased.delivery_id),
-        "X-Gateway-Application-No": leased.application_no,
         "X-Gateway-Document-Kind": leased.kind,
     }
+    if leased.inbox_sequence is not None:
+        headers["X-Gateway-Inbox-Sequence"] = str(leased.inbox_sequence)
+    if leased.application_no is not None:
+        headers["X-Gateway-Application-No"] = leased.application_no
     started = time.monotonic()
     try:
         headers.update(sign_headers(
             method="POST", url=leased.url, headers=headers, body=leased.body,
             key_id=runtime.signer.key_id, private_key=runtime.signer.key,
+            cover=[name for name in headers if name.lower() == "content-type" or name.lower().startswith("x-gateway-")],
         ))
         response = httpx.post(
             leased.url, content=leased.body, headers=headers,

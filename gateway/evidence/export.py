@@ -14,6 +14,9 @@ from gateway.errors import NotFound
 from gateway.persistence.models import Application, SignedDocument
 
 
+_EXTENSIONS = {"application/xml": "xml", "application/jose": "jws", "application/jose+json": "json"}
+
+
 def export_evidence(session: Session, application_no: str) -> bytes:
     """request.xml, every signed output, the materials, the event history and a manifest."""
     application = session.scalar(select(Application).where(Application.application_no == application_no))
@@ -25,7 +28,9 @@ def export_evidence(session: Session, application_no: str) -> bytes:
     )
     for number, document in enumerate(documents, start=1):
         # Supplements and transferee confirmations are HTTP-signed JSON, kept verbatim.
-        extension = "json" if document.kind in ("supplement", "transferee_confirmation") else "xml"
+        extension = _EXTENSIONS.get(document.media_type, "xml")
+        if document.kind in ("supplement", "transferee_confirmation"):
+            extension = "json"
         files[f"{number:02d}-{document.kind}.{extension}"] = document.content
     for link in application.materials:
         files[f"materials/{link.position + 1:02d}-{link.material.sha256}"] = link.material.content

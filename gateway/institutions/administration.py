@@ -115,14 +115,19 @@ def create_institution(
 
 def update_institution(
     session: Session, code: str, *, actor: str, request_id: str | None, name: Any = UNCHANGED,
-    callback_url: Any = UNCHANGED, at: datetime | None = None,
+    callback_url: Any = UNCHANGED, output_format: Any = UNCHANGED, at: datetime | None = None,
 ) -> Institution:
-    """Change the name and/or the callback URL; giving neither is refused, giving the current
+    """Change the name, the callback URL and/or the output format (``xml`` | ``json``: how its
+    documents not tied to one submission are signed); giving none is refused, giving the current
     values changes (and records) nothing. A new callback URL counts for the next delivery."""
     institution = institution_by_code(session, code, for_update=True)
-    if name is UNCHANGED and callback_url is UNCHANGED:
-        raise InvalidRequest("give a new name or callback URL", code="institution.nothing_to_change")
+    if name is UNCHANGED and callback_url is UNCHANGED and output_format is UNCHANGED:
+        raise InvalidRequest("give a new name, callback URL or output format", code="institution.nothing_to_change")
     wanted = {}
+    if output_format is not UNCHANGED:
+        if output_format not in ("xml", "json"):
+            raise InvalidRequest("the output format is xml or json", code="institution.invalid_output_format")
+        wanted["output_format"] = output_format
     if name is not UNCHANGED:
         wanted["name"] = checked_name(name)
     if callback_url is not UNCHANGED:

@@ -58,6 +58,8 @@ class Institution(Base):
     # A branch (分支机构) of a bank with several: it has its own code, certificates and callback URL.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), index=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # xml | json: the format of its documents not tied to one submission (watch notices, refusals, statements).
+    output_format: Mapped[str] = mapped_column(String(8), default="xml", server_default="xml")
     certificates: Mapped[list[InstitutionCertificate]] = relationship(back_populates="institution")
 
 
@@ -177,6 +179,8 @@ class Application(Base):
     link_size: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(16), default="bank_xml", server_default="bank_xml")  # bank_xml | web
     submitted_by: Mapped[str | None] = mapped_column(String(64))  # the clerk's username (web channel)
+    # xml | json: the format it was submitted in, and its receipt and results go out in.
+    output_format: Mapped[str] = mapped_column(String(8), default="xml", server_default="xml")
     institution: Mapped[Institution] = relationship()
     events: Mapped[list[ApplicationEvent]] = relationship(
         back_populates="application", order_by="ApplicationEvent.id"
@@ -261,6 +265,8 @@ class SignedDocument(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(EncryptedBytes("signed_documents.content"))  # verbatim once opened
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # application/xml (XMLDSig), application/jose (compact JWS), application/jose+json (a detached JWS request)
+    media_type: Mapped[str] = mapped_column(String(40), default="application/xml", server_default="application/xml")
 
 
 class Counter(Base):
@@ -299,8 +305,11 @@ class Delivery(Base):
     __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("signed_documents.id"), unique=True)
+    # None: an inbox entry about no application (a watch notice, a statement)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("signed_documents.id"), unique=True)
+    # What is sent: the inbox entry (None only for deliveries queued before the inbox existed)
+    inbox_entry_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_entries.id"), unique=True)
     url: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|delivered|dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -312,8 +321,8 @@ class Delivery(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    document: Mapped[SignedDocument] = relationship()
-    application: Mapped[Application] = relationship()
+    document: Mapped[SignedDocument | None] = relationship()
+    application: Mapped[Application | None] = relationship()
 
 
 class DeliveryAttempt(Base):

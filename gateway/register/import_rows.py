@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
@@ -17,7 +18,8 @@ from gateway.register.repository import normalise_certificate_no
 from gateway.register.view import EncumbranceKind, MortgageKind, UnitState, UnitUse
 from gateway.timezone import LOCAL_TZ
 
-RECORD_TYPES = ("UNIT", "OWNER", "MORTGAGE", "SEIZURE", "OBJECTION", "PURCHASE_PRE_NOTICE")
+RECORD_TYPES = ("UNIT", "OWNER", "MORTGAGE", "SEIZURE", "OBJECTION", "PURCHASE_PRE_NOTICE", "DISCHARGE",
+                "SEIZURE_LIFTED", "OBJECTION_LIFTED")
 
 
 class BadRow(ValueError):
@@ -30,6 +32,10 @@ class Context:
     existing_certificates: set[str]
     existing_priorities: set[tuple[str, int]]
     new_units: dict[str, Any] = field(default_factory=dict)
+    # Mortgages in force by certificate number: (unit code, priority); and active (unit, kind, reference)
+    # seizures and objections. Both as the register has them, then as the file's rows so far change them.
+    in_force: dict[str, tuple[str, int]] = field(default_factory=dict)
+    active_encumbrances: set[tuple[str, str, str]] = field(default_factory=set)
 
     def has_unit(self, code: str) -> bool:
         return code in self.existing_units or code in self.new_units
@@ -103,7 +109,8 @@ def check_row(row: dict[str, str], context: Context) -> Record:
     if record_type not in RECORD_TYPES:
         raise BadRow(f"record_type must be one of {', '.join(RECORD_TYPES)}")
     _require(row, "unit_code")
-    return {"UNIT": _unit, "OWNER": _owner, "MORTGAGE": _mortgage}.get(record_type, _encumbrance)(row, context)
+    return {"UNIT": _unit, "OWNER": _owner, "MORTGAGE": _mortgage, "DISCHARGE": _discharge,
+            "SEIZURE_LIFTED": _lifting, "OBJECTION_LIFTED": _lifting}.get(record_type, _encumbrance)(row, context)
 
 
 def _unit(row, context: Context) -> Record:
@@ -151,6 +158,7 @@ def _mortgage(row, context: Context) -> Record:
         raise BadRow("mortgagor_id_numbers holds an invalid ID number or credit code")
     context.existing_certificates.add(row["certificate_no"])
     context.existing_priorities.add((code, priority))
+    context.in_force[row["certificate_no"]] = (code, priority)
     data.update(unit_code=code, certificate_no=row["certificate_no"], mortgagee_code=row["mortgagee_code"],
                 mortgagee_name=row["mortgagee_name"], kind=kind.value, priority=priority,
                 mortgagor_id_numbers=ids, received_at=_midnight(received), registered_at=_midnight(registered_on))
@@ -181,16 +189,43 @@ def _encumbrance(row, context: Context) -> Record:
         _require(row, "name", "id_type", "id_number")
         _, holder_id = _identity(row)
         holder_name = row["name"]
+    context.active_encumbrances.add((code, kind.value, row["reference"]))
     return Record(kind.value, {"unit_code": code, "kind": kind.value, "reference": row["reference"],
                                "holder_name": holder_name, "holder_id_number": holder_id,
                                "registered_on": _date(row, "registered_on")})
+
+
+def _discharge(row, context: Context) -> Record:
+    """A mortgage in force discharged (注销) on ``registered_on``, named by its current certificate number."""
+    _require(row, "certificate_no", "registered_on")
+    row = {**row, "certificate_no": normalise_certificate_no(row["certificate_no"])}
+    code = _unit_code(row, context, must_exist=True)
+    if context.in_force.get(row["certificate_no"], ("",))[0] != code:
+        raise BadRow("certificate_no is not a mortgage in force on this unit (in the register or earlier in the file)")
+    _, priority = context.in_force.pop(row["certificate_no"])
+    context.existing_priorities.discard((code, priority))
+    return Record("DISCHARGE", {"unit_code": code, "certificate_no": row["certificate_no"],
+                                "registered_on": _date(row, "registered_on")})
+
+
+def _lifting(row, context: Context) -> Record:
+    """A seizure lifted (解封) or an objection cancelled on ``registered_on``, named by its reference."""
+    _require(row, "reference", "registered_on")
+    code = _unit_code(row, context, must_exist=True)
+    kind = row["record_type"].removesuffix("_LIFTED")
+    if (code, kind, row["reference"]) not in context.active_encumbrances:
+        raise BadRow(f"reference is not an active {kind.lower()} on this unit (in the register or earlier in the file)")
+    context.active_encumbrances.discard((code, kind, row["reference"]))
+    return Record(row["record_type"], {"unit_code": code, "kind": kind, "reference": row["reference"],
+                                       "registered_on": _date(row, "registered_on")})
 
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=LOCAL_TZ)
 
 
-def store(session: Session, record: Record) -> None:
+def store(session: Session, record: Record) -> Any:
+    """Store one checked row; returns the mortgage a DISCHARGE row ended (else None)."""
     data = dict(record.data)
     if record.kind == "UNIT":
         session.add(PropertyUnit(**data))
@@ -204,5 +239,20 @@ def store(session: Session, record: Record) -> None:
         session.flush()
         session.add(RegistrationEntry(mortgage_id=mortgage.id, registration_type="IMPORTED",
                                       certificate_no=data["certificate_no"], registered_at=data["registered_at"]))
-    else:
+    elif record.kind == "DISCHARGE":
+        mortgage = session.scalars(select(RegisteredMortgage).where(
+            RegisteredMortgage.certificate_no == data["certificate_no"], RegisteredMortgage.status == "IN_FORCE")).one()
+        mortgage.status, mortgage.ended_at = "DISCHARGED", _midnight(data["registered_on"])
+        session.flush()
+        return mortgage
+    elif record.kind.endswith("_LIFTED"):
+        for encumbrance in session.scalars(select(Encumbrance).where(
+                Encumbrance.unit_code == data["unit_code"], Encumbrance.kind == data["kind"],
+                Encumbrance.reference == data["reference"], Encumbrance.active.is_(True))):
+            encumbrance.active, encumbrance.lifted_on = False, data["registered_on"]
+    elif record.kind == "PURCHASE_PRE_NOTICE" or session.scalar(select(Encumbrance.id).where(
+            Encumbrance.unit_code == data["unit_code"], Encumbrance.kind == data["kind"],
+            Encumbrance.reference == data["reference"], Encumbrance.active.is_(True))) is None:
+        # A seizure or objection imported again is kept once; a pre-notice has a row per buyer.
         session.add(Encumbrance(**data))
+    return None

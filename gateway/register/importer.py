@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.register import import_rows
-from gateway.register.models import PropertyUnit, RegisteredMortgage, RegistrationEntry
+from gateway.register.models import Encumbrance, PropertyUnit, RegisteredMortgage, RegistrationEntry
+from gateway.watch import events as watch_events, service as watch
 
 COLUMNS = (
     "record_type", "unit_code", "location", "use", "state", "needs_survey", "name", "id_type", "id_number",
@@ -31,6 +32,7 @@ class ImportReport:
     imported: dict[str, int] = field(default_factory=dict)
     errors: list[tuple[int, str]] = field(default_factory=list)
     skipped: int = 0
+    notices: int = 0  # watch notices written for institutions watching the units changed
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,14 @@ def import_register(
     report = ImportReport(rows=len(rows), errors=list(header_errors))
     if header_errors:
         return report
+    in_force = list(session.scalars(select(RegisteredMortgage).where(RegisteredMortgage.status == "IN_FORCE")))
     context = import_rows.Context(
         existing_units={c for c in session.scalars(select(PropertyUnit.unit_code))},
         existing_certificates={c for c in session.scalars(select(RegistrationEntry.certificate_no))},
-        existing_priorities={(m.unit_code, m.priority) for m in session.scalars(
-            select(RegisteredMortgage).where(RegisteredMortgage.status == "IN_FORCE"))},
+        existing_priorities={(m.unit_code, m.priority) for m in in_force},
+        in_force={m.certificate_no: (m.unit_code, m.priority) for m in in_force},
+        active_encumbrances={tuple(row) for row in session.execute(
+            select(Encumbrance.unit_code, Encumbrance.kind, Encumbrance.reference).where(Encumbrance.active.is_(True)))},
     )
     checked: list[tuple[int, Any]] = []
     for row in progress(rows):
@@ -92,7 +97,12 @@ def import_register(
         return report
     report.skipped = len(report.errors)
     for _, record in checked:
-        import_rows.store(session, record)
+        stored = import_rows.store(session, record)
         report.imported[record.kind] = report.imported.get(record.kind, 0) + 1
+        # Institutions watching the unit are told, in the order of the file (title watch).
+        event = watch_events.from_import(record.kind, record.data, mortgage=stored)
+        if event is not None:
+            session.flush()
+            report.notices += len(watch.record_event(session, event))
     session.flush()
     return report

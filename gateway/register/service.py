@@ -22,6 +22,7 @@ from gateway.register.models import IdentityOnFile, RegisteredMortgage, Registra
 from gateway.register.numbers import allocate_certificate_number
 from gateway.register.repository import OPEN_STATUSES, mortgage_by_certificate
 from gateway.settings import Settings
+from gateway.watch import events as watch_events, service as watch
 
 NEW_MORTGAGE_KIND = {
     RegistrationType.MORTGAGE_FIRST: "GENERAL",
@@ -58,7 +59,21 @@ def enter_in_register(
     session.add(entry)
     _record_identities(session, application, canonical)
     session.flush()
+    _tell_watchers(session, kind, mortgage, summary, certificate_no, at=at)
     return entry
+
+
+def _tell_watchers(session: Session, kind: RegistrationType, mortgage: RegisteredMortgage, summary: dict | None,
+                   certificate_no: str, *, at: datetime) -> None:
+    """Title watch: a new mortgage (or conversion) and a discharge are news to the unit's other watchers."""
+    if kind in NEW_MORTGAGE_KIND or kind == RegistrationType.PRE_NOTICE_CONVERSION:
+        event = watch_events.new_mortgage_event(mortgage, at=at, converted_from=(summary or {}).get("converted_from"))
+    elif kind == RegistrationType.MORTGAGE_DISCHARGE:
+        event = watch_events.discharge_event(mortgage, reference=certificate_no, registered_on=watch_events.local_day(at),
+                                             registered_at=at, source=watch_events.Source.GATEWAY)
+    else:
+        return  # a change or transfer of a mortgage: not a watch event (docs/interface/watch.md)
+    watch.record_event(session, event)
 
 
 def earlier_open_applications(session: Session, application: Application) -> int:

@@ -77,3 +77,5 @@ def load_all() -> None:
     import gateway.tasks.relay  # noqa: F401
     import gateway.institutions.replay  # noqa: F401
     import gateway.audit.checkpoints  # noqa: F401
+    import gateway.batches.tasks  # noqa: F401
+    import gateway.watch.tasks  # noqa: F401

@@ -57,7 +57,10 @@ def progress(database_url: str) -> dict[str, int]:
                 "registered": count("SELECT count(*) FROM applications WHERE status = 'REGISTERED'"),
                 "certificates": count("SELECT count(*) FROM certificates"),
                 "results": count("SELECT count(*) FROM signed_documents WHERE kind = 'result'"),
-                "delivered": count("SELECT count(*) FROM deliveries WHERE status = 'delivered'"),
+                "delivered": count("SELECT count(*) FROM deliveries d JOIN signed_documents s ON s.id = d.document_id "
+                                   "WHERE d.status = 'delivered' AND s.kind = 'result'"),
+                # every callback (results, and the certificates' XML twins) sent
+                "undelivered": count("SELECT count(*) FROM deliveries WHERE status <> 'delivered'"),
             }
     finally:
         engine.dispose()
@@ -102,7 +105,8 @@ def _read(connection) -> dict:
         "documents": all_rows("SELECT id, application_id, kind, sha256 FROM signed_documents"),
         "entries": all_rows("SELECT id, application_id, certificate_no FROM registration_entries"),
         "certificates": all_rows("SELECT id, application_id, registration_entry_id, certificate_no FROM certificates"),
-        "deliveries": all_rows("SELECT id, application_id, document_id, status FROM deliveries"),
+        "deliveries": all_rows("SELECT d.id, d.application_id, d.document_id, d.status, e.sha256 AS entry_sha256 "
+                               "FROM deliveries d LEFT JOIN inbox_entries e ON e.id = d.inbox_entry_id"),
         "events": all_rows("SELECT application_id, action FROM application_events ORDER BY id"),
         "attempts": connection.execute(text("SELECT count(*) FROM delivery_attempts")).scalar_one(),
     }
@@ -195,11 +199,12 @@ def _check_callbacks(rows: dict, receiver: CallbackReceiver, problems: list[str]
         if delivery is None:
             problems.append(f"a callback came with delivery id {delivery_id}, which is no delivery")
             continue
-        expected = documents[delivery["document_id"]]["sha256"]
+        # an inbox entry's bytes (a result, a certificate's XML twin), or a pre-inbox delivery's document
+        expected = delivery["entry_sha256"] or documents[delivery["document_id"]]["sha256"]
         for headers, body in copies:
             if hashlib.sha256(body).hexdigest() != expected:
                 problems.append(f"delivery {delivery_id} came with bytes other than its document's")
-            if headers.get("x-gateway-application-no") != numbers[delivery["application_id"]]:
+            if headers.get("x-gateway-application-no") != numbers.get(delivery["application_id"]):
                 problems.append(f"delivery {delivery_id} came with another application's number")
     for delivery_id, delivery in deliveries.items():
         if delivery["status"] != "delivered":

@@ -221,7 +221,8 @@ class Stack:
         """Until every one of ``expected`` applications is registered, certified and its result delivered."""
         def done() -> bool:
             counts = self.progress()
-            return counts["registered"] == counts["certificates"] == counts["delivered"] == expected
+            return (counts["registered"] == counts["certificates"] == counts["delivered"] == expected
+                    and counts["undelivered"] == 0)
         return wait_until(done, timeout=timeout, interval=0.5, what=f"all {expected} applications registered, "
                           "certified and delivered", details=lambda: f"{self.progress()}\n{self.log_tails()}")
 

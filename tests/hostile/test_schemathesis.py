@@ -29,7 +29,7 @@ from tests.integration.helpers import submit_new
 
 EXAMPLES_PER_OPERATION = 20
 STAFF_ROUTES = (("/v1/admin/", "admin"), ("/v1/review/", "reviewer"), ("/v1/supervision/", "supervisor"))
-SIGNED_ROUTES = ("/v1/applications", "/v1/materials/")
+SIGNED_ROUTES = ("/v1/applications", "/v1/materials/", "/v1/quality/", "/v1/watch/")
 REAL_APPLICATION = "REAL-APPLICATION"  # stands for the submitted application's number until sent
 
 # Certificates, CRLs and PDFs are opaque bytes to the generator, as application/octet-stream is.

@@ -39,6 +39,12 @@ def deliveries(runtime) -> list[Delivery]:
         return list(session.scalars(select(Delivery).order_by(Delivery.id)))
 
 
+def all_dead(runtime, count: int) -> list[Delivery]:
+    """The deliveries once ``count`` of them are dead letters, else an empty list."""
+    dead = [d for d in deliveries(runtime) if d.status == "dead"]
+    return dead if len(dead) == count else []
+
+
 def wait_until(predicate, timeout: float = 20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -54,26 +60,31 @@ def test_a_decision_is_posted_signed_to_the_callback_url(tmp_path, pki, receiver
     with client:
         number = submit_new(client, pki, bank_auth)
         approve(client, number, staff_headers(client, "reviewer", REVIEWER_PASSWORD))
-        callback = receiver.wait_for(1)[0]
+        # The approval's result, then the certificate's sealed XML twin (each its own delivery).
+        callbacks = {c.headers["X-Gateway-Document-Kind"]: c for c in receiver.wait_for(2)}
         result = client.get(f"/v1/applications/{number}/result", auth=bank_auth).content
+    callback = callbacks["result"]
     assert callback.body == result
     assert callback.headers["X-Gateway-Application-No"] == number
+    assert callback.headers["Content-Type"] == "application/xml"
+    assert callbacks["certificate"].headers["X-Gateway-Application-No"] == number
     assert "Signature" in callback.headers and "Content-Digest" in callback.headers
     assert wait_until(lambda: deliveries(runtime)[0].status == "delivered")
     runtime.close()
 
 
 def test_a_failing_callback_is_retried_then_dead_lettered_and_can_be_redriven(tmp_path, pki, receiver, bank_auth):
-    receiver.fail_first = 3  # callback_max_attempts is 3 in tests
+    receiver.fail_first = 6  # callback_max_attempts is 3 in tests; two deliveries (result, certificate)
     runtime, client = delivering_client(tmp_path, pki, receiver)
     with client:
         number = submit_new(client, pki, bank_auth)
         approve(client, number, staff_headers(client, "reviewer", REVIEWER_PASSWORD))
-        dead = wait_until(lambda: [d for d in deliveries(runtime) if d.status == "dead"])[0]
+        dead, dead_certificate = wait_until(lambda: all_dead(runtime, 2))
         assert dead.attempts == 3 and dead.last_error == "HTTP 500"
         admin = staff_headers(client, "admin", ADMIN_PASSWORD)
         listed = client.get("/v1/admin/deliveries?status=dead", headers=admin).json()
-        assert [d["id"] for d in listed] == [dead.id]
+        assert [(d["id"], d["document_kind"]) for d in listed] == [(dead_certificate.id, "certificate"),
+                                                                    (dead.id, "result")]
         assert client.post(f"/v1/admin/deliveries/{dead.id}/redrive", headers=admin).status_code == 200
         assert len(receiver.wait_for(1)) == 1
     assert wait_until(lambda: deliveries(runtime)[0].status == "delivered")
@@ -104,7 +115,7 @@ def test_running_a_delivery_task_twice_posts_once(tmp_path, pki, receiver, bank_
         delivery_id = deliveries(runtime)[0].id
         registry.run(runtime, "delivery.attempt", [delivery_id])
         registry.run(runtime, "delivery.attempt", [delivery_id])
-    assert len(receiver.received) == 1
+    assert [c.headers["X-Gateway-Delivery-Id"] for c in receiver.received].count(str(delivery_id)) == 1
     runtime.close()
 
 
@@ -128,7 +139,7 @@ def test_a_decision_survives_a_broker_outage_and_is_delivered_afterwards(tmp_pat
     recovered = Runtime.from_settings(make_settings(data_dir, pki))
     registry.run(recovered, "outbox.relay", [])
     recovered.wait_idle()
-    assert len(receiver.wait_for(1)) == 1
+    assert sorted(c.headers["X-Gateway-Document-Kind"] for c in receiver.wait_for(2)) == ["certificate", "result"]
     recovered.close()
 
 

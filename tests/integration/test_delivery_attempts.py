@@ -68,6 +68,12 @@ def deliveries(runtime) -> list[Delivery]:
         return list(session.scalars(select(Delivery).order_by(Delivery.id)))
 
 
+def all_dead(runtime, count: int) -> list[Delivery]:
+    """The deliveries once ``count`` of them are dead letters, else an empty list."""
+    dead = [d for d in deliveries(runtime) if d.status == "dead"]
+    return dead if len(dead) == count else []
+
+
 def wait_until(predicate, timeout: float = 20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -111,8 +117,10 @@ def test_a_wrong_callback_url_dead_letters_and_a_redrive_delivers_to_the_correct
     with client:
         number = submit_new(client, pki, bank_auth)
         approve(client, number, staff_headers(client, "reviewer", REVIEWER_PASSWORD))
-        dead = wait_until(lambda: [d for d in deliveries(runtime) if d.status == "dead"])[0]
-        [warning] = wait_until(lambda: dead_letter_warnings(caplog))
+        # the result, then the certificate's XML twin: both dead letters
+        dead, _certificate = wait_until(lambda: all_dead(runtime, 2))
+        warnings = wait_until(lambda: len(dead_letter_warnings(caplog)) == 2 and dead_letter_warnings(caplog))
+        [warning] = [w for w in warnings if f"delivery {dead.id} " in w]
         change_bank(runtime, callback_url=receiver.url)
         admin = staff_headers(client, "admin", ADMIN_PASSWORD)
         redriven = client.post(f"/v1/admin/deliveries/{dead.id}/redrive", headers=admin)
@@ -158,16 +166,17 @@ def test_a_pending_delivery_goes_to_the_institutions_current_url_at_its_next_att
     with client:
         number = submit_new(client, pki, bank_auth)
         approve(client, number, staff_headers(client, "reviewer", REVIEWER_PASSWORD))
-        [pending] = deliveries(runtime)
+        pending, _certificate = deliveries(runtime)
         assert (pending.status, pending.attempts) == ("pending", 1)
         change_bank(runtime, callback_url=receiver.url)
         time.sleep(0.15)  # the retry is due after 0.1 s
         registry.run(runtime, "delivery.attempt", [pending.id])
-    [delivered] = deliveries(runtime)
+    delivered, _certificate = deliveries(runtime)
     with transaction(runtime.sessions) as session:
-        history = [(a.outcome, a.url) for a in session.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.id))]
+        history = [(a.outcome, a.url) for a in session.scalars(
+            select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == pending.id).order_by(DeliveryAttempt.id))]
     runtime.close()
-    assert len(receiver.received) == 1 and refusing.attempts == 1
+    assert len(receiver.received) == 1 and refusing.attempts == 2  # the result's and the certificate's
     assert (delivered.status, delivered.url) == ("delivered", receiver.url)
     assert history == [("failed", refusing.url), ("delivered", receiver.url)]
 
@@ -182,15 +191,15 @@ def test_a_pending_delivery_that_can_no_longer_be_sent_is_dead_lettered_without_
     with client:
         number = submit_new(client, pki, bank_auth)
         approve(client, number, staff_headers(client, "reviewer", REVIEWER_PASSWORD))
-        [pending] = deliveries(runtime)
+        pending, _certificate = deliveries(runtime)
         change_bank(runtime, **change)
         time.sleep(0.15)
         registry.run(runtime, "delivery.attempt", [pending.id])
-    [dead] = deliveries(runtime)
+    dead, _certificate = deliveries(runtime)
     with transaction(runtime.sessions) as session:
         last = session.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.id.desc())).first()
     runtime.close()
-    assert refusing.attempts == 1
+    assert refusing.attempts == 2  # the result's and the certificate's first attempts
     assert (dead.status, dead.last_error) == ("dead", reason)
     assert (last.outcome, last.error, last.status_code, last.duration_ms) == ("dead", reason, None, None)
     [warning] = dead_letter_warnings(caplog)
@@ -202,13 +211,14 @@ def test_a_pending_delivery_that_can_no_longer_be_sent_is_dead_lettered_without_
 
 @pytest.fixture
 def dead_letter(tmp_path, pki, refusing, bank_auth):
-    """A gateway with one dead-lettered delivery (one attempt allowed), and an admin's token."""
+    """A gateway with a dead-lettered result (one attempt allowed), and an admin's token. (The
+    certificate's XML twin, delivered after the result, is a dead letter too.)"""
     runtime, client = gateway(tmp_path, pki, refusing.url, sweep_interval_seconds=3600, callback_max_attempts=1)
     with client:
         number = submit_new(client, pki, bank_auth)
         approve(client, number, staff_headers(client, "reviewer", REVIEWER_PASSWORD))
-        [dead] = deliveries(runtime)
-        assert dead.status == "dead"
+        dead, certificate = deliveries(runtime)
+        assert dead.status == certificate.status == "dead"
         yield runtime, client, dead.id, staff_headers(client, "admin", ADMIN_PASSWORD)
     runtime.close()
 
@@ -239,7 +249,7 @@ def test_redriving_a_delivered_delivery_is_refused(tmp_path, pki, receiver, bank
     with client:
         number = submit_new(client, pki, bank_auth)
         approve(client, number, staff_headers(client, "reviewer", REVIEWER_PASSWORD))
-        [delivered] = deliveries(runtime)
+        delivered, _certificate = deliveries(runtime)
         assert delivered.status == "delivered"
         before = snapshot(runtime, delivered.id)
         response = client.post(f"/v1/admin/deliveries/{delivered.id}/redrive",
@@ -247,7 +257,7 @@ def test_redriving_a_delivered_delivery_is_refused(tmp_path, pki, receiver, bank
         assert (response.status_code, response.json()["code"]) == (409, "delivery.not_dead")
         assert snapshot(runtime, delivered.id) == before
     runtime.close()
-    assert len(receiver.received) == 1
+    assert len(receiver.received) == 2  # the result and the certificate, once each
 
 
 def test_redriving_a_pending_delivery_is_refused(tmp_path, pki, refusing, bank_auth):
@@ -256,7 +266,7 @@ def test_redriving_a_pending_delivery_is_refused(tmp_path, pki, refusing, bank_a
     with client:
         number = submit_new(client, pki, bank_auth)
         approve(client, number, staff_headers(client, "reviewer", REVIEWER_PASSWORD))
-        [pending] = deliveries(runtime)
+        pending, _certificate = deliveries(runtime)
         assert pending.status == "pending"
         before = snapshot(runtime, pending.id)
         response = client.post(f"/v1/admin/deliveries/{pending.id}/redrive",
@@ -276,7 +286,7 @@ def test_a_redrive_is_refused_while_the_institution_cannot_receive(dead_letter, 
     response = client.post(f"/v1/admin/deliveries/{delivery_id}/redrive", headers=admin)
     assert (response.status_code, response.json()["code"]) == (409, code)
     assert snapshot(runtime, delivery_id) == before
-    assert refusing.attempts == 1
+    assert refusing.attempts == 2  # the result's and the certificate's only attempts
 
 
 def test_the_delivery_routes_are_for_admins_only(dead_letter):

@@ -13,7 +13,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from gateway.persistence.db import make_engine, make_session_factory, transaction
-from gateway.persistence.migrate import alembic_config, upgrade
+from gateway.persistence.migrate import downgrade, upgrade
 from gateway.persistence.models import Application, Base, Material, SignedDocument
 from gateway.protection import blind_index, cipher, install_for
 from gateway.protection.columns import encrypted_columns
@@ -35,7 +35,10 @@ def raw_values(engine) -> dict[str, list]:
     """Every stored value of every encrypted column, as the database holds it."""
     values = {}
     with engine.connect() as connection:
+        present = set(sa.inspect(connection).get_table_names())  # at an older revision, later tables are not there
         for table, column, _, binary in encrypted_columns(Base.metadata):
+            if table not in present:
+                continue
             raw = sa.table(table, sa.column(column, sa.LargeBinary() if binary else sa.Text()))
             values[f"{table}.{column}"] = list(connection.scalars(select(raw.c[column]).where(raw.c[column].is_not(None))))
     return values
@@ -163,6 +166,16 @@ def test_the_migration_encrypts_an_existing_database_and_the_way_back_decrypts_i
     raw = b"".join(as_bytes(v) for values in stored.values() for v in values)
     assert all(cipher.key_id_of(v) for values in stored.values() for v in values)
     assert OWNER.name.encode() not in raw and OWNER.id_number.encode() not in raw
+    with engine.connect() as connection:
+        assert OWNER.id_number not in str(connection.execute(sa.text("SELECT * FROM identities_on_file")).all())
+    if database == "sqlite":  # nor anywhere in the database's files (the migration sets secure_delete too)
+        engine.dispose()
+        files = b"".join(path.read_bytes() for path in tmp_path.glob("old.db*"))
+        assert OWNER.id_number.encode() not in files and OWNER.name.encode() not in files
+        engine = make_engine(url)
+
+    # Read back through today's models (later revisions only add tables and columns), then all the way back.
+    upgrade(engine, "head")
     with make_session_factory(engine)() as session:
         owner = session.get(UnitOwner, 1)
         assert (owner.name, owner.id_number, owner.id_number_index) == (OWNER.name, OWNER.id_number,
@@ -172,19 +185,8 @@ def test_the_migration_encrypts_an_existing_database_and_the_way_back_decrypts_i
         assert session.get(SignedDocument, 1).content == f"<Party>{OWNER.name}</Party>".encode()
         assert session.get(Encumbrance, 1).holder_id_number == OWNER.id_number
         assert session.get(IdentityOnFile, blind_index(OWNER.id_number)).application_id == 1
-    with engine.connect() as connection:
-        assert OWNER.id_number not in str(connection.execute(sa.text("SELECT * FROM identities_on_file")).all())
-    if database == "sqlite":  # nor anywhere in the database's files (the migration sets secure_delete too)
-        engine.dispose()
-        files = b"".join(path.read_bytes() for path in tmp_path.glob("old.db*"))
-        assert OWNER.id_number.encode() not in files and OWNER.name.encode() not in files
 
-    config = alembic_config(str(engine.url))
-    with engine.begin() as connection:
-        from alembic import command
-
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0007")
+    downgrade(engine, "0007")
     with engine.connect() as connection:
         owners = connection.execute(sa.text("SELECT name, id_number FROM unit_owners")).all()
         identities = connection.execute(sa.text("SELECT id_number FROM identities_on_file")).scalars().all()

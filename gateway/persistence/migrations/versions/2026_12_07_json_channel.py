@@ -19,8 +19,19 @@ When = gateway.persistence.types.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('signed_documents') as batch:
+        batch.add_column(sa.Column('media_type', sa.String(length=40), server_default='application/xml',
+                                   nullable=False))
+    with op.batch_alter_table('applications') as batch:
+        batch.add_column(sa.Column('output_format', sa.String(length=8), server_default='xml', nullable=False))
+    with op.batch_alter_table('institutions') as batch:
+        batch.add_column(sa.Column('output_format', sa.String(length=8), server_default='xml', nullable=False))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('institutions') as batch:
+        batch.drop_column('output_format')
+    with op.batch_alter_table('applications') as batch:
+        batch.drop_column('output_format')
+    with op.batch_alter_table('signed_documents') as batch:
+        batch.drop_column('media_type')
