@@ -102,6 +102,9 @@ class Settings(BaseSettings):
         20, ge=0, description="Most working days all extensions of one application may add up to (pre-review's "
         "complex-case extension included); 20 keeps every type within the 30 working days of 不动产登记暂行条例 §20."
     )
+    supplement_response_working_days: int = Field(
+        15, ge=1, le=60, description="Working days an institution has to answer a supplement request (补正), counted "
+        "from the day of the request; the date is stated in the signed request (Supplement/RespondBy).")
     at_risk_working_days: int = Field(1, description="An open application with this many working days left or fewer is at risk.")
     certificate_expiry_warning_days: int = Field(
         30, ge=0, description="An institution certificate expiring within this many days is flagged (admin page, CLI, /metrics).")

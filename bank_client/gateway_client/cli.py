@@ -8,6 +8,7 @@ import argparse
 import hashlib
 import json
 import mimetypes
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config, overrides={"gateway_url": args.url, "store": args.store})
         return args.command(config, args) or 0
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own recipe (signal docs)
+        return 0
     except GatewayRefused as exc:
         if exc.problem:
             output({"refused": exc.problem})  # every finding the gateway listed, for the operator to fix

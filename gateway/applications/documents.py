@@ -121,6 +121,7 @@ class ResultFacts:
     certificate: CertificateFiles | None = None
     reason: str | None = None
     supplement: tuple[SupplementItem, ...] = ()
+    supplement_respond_by: date | None = None  # the day by which the supplement is to arrive
 
 
 def build_result(facts: ResultFacts, *, issued_at: datetime) -> etree._Element:
@@ -152,5 +153,7 @@ def build_result(facts: ResultFacts, *, issued_at: datetime) -> etree._Element:
             entry = _el(supplement, "Item")
             _el(entry, "TypeCode", item.type_code)
             _el(entry, "Reason", item.reason)
+        if facts.supplement_respond_by is not None:
+            _el(supplement, "RespondBy", facts.supplement_respond_by.isoformat())
     _el(root, "IssuedAt", _iso(issued_at))
     return root

@@ -129,6 +129,9 @@ class ApplicationStatus(BaseModel):
     decision_reason: str | None = Field(
         None, description="The reviewer's reason for the decision standing now (a rejection, an approval, or a "
         "supplement request not yet answered), as in the signed document's Reason; null when none was given.")
+    supplement_respond_by: date | None = Field(
+        None, description="While a supplement request (补正) is unanswered: the day by which the supplement is to "
+        "arrive, as in the signed request's Supplement/RespondBy; null otherwise.")
     history: list[HistoryEntry]
     documents: list[DocumentEntry]
 
@@ -173,6 +176,7 @@ def status(application_no: str, request: Request,
         ],
         decided_at=application.decided_at,
         decision_reason=application.decision_reason,
+        supplement_respond_by=_supplement_respond_by(application),
         history=[
             HistoryEntry(action=e.action, from_status=e.from_status, to_status=e.to_status,
                          actor_kind=e.actor_kind, at=e.at, note=e.note)
@@ -180,6 +184,17 @@ def status(application_no: str, request: Request,
         ],
         documents=_document_entries(session, application),
     )
+
+
+def _supplement_respond_by(application: Application) -> date | None:
+    """The answer date of the supplement request standing now (its event's note), if one stands."""
+    if application.status != "SUPPLEMENT_REQUESTED":
+        return None
+    for event in reversed(application.events):
+        if event.action == "request_supplement":
+            respond_by = (event.note or {}).get("respond_by")
+            return date.fromisoformat(respond_by) if respond_by else None
+    return None
 
 
 def _latest(session, application: Application, kind: str) -> SignedDocument | None:

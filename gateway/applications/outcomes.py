@@ -6,7 +6,7 @@ registered in one transaction in position order; if one is refused, all are.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ def issue_notice(
     session: Session, runtime, application: Application, *, decision: str, at: datetime,
     registration: documents.RegistrationFacts | None = None, reason: str | None = None,
     supplement: tuple[documents.SupplementItem, ...] = (), certificate: documents.CertificateFiles | None = None,
+    supplement_respond_by: date | None = None,
 ) -> SignedDocument:
     """Sign a result (or supplement request), keep it as evidence and queue its delivery.
 
@@ -45,7 +46,7 @@ def issue_notice(
         application_no=application.application_no, request_id=application.request_id,
         mortgagee_code=application.canonical["mortgagee"]["code"], request_sha256=application.request_sha256,
         decision=decision, decided_at=at, registration=registration, reason=reason, supplement=supplement,
-        certificate=certificate,
+        certificate=certificate, supplement_respond_by=supplement_respond_by,
     )
     kind = "supplement_request" if decision == "SUPPLEMENT_REQUESTED" else "result"
     signed, media_type = sign_output(runtime, documents.build_result(facts, issued_at=at), fmt=output_format_of(application))

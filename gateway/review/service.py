@@ -14,7 +14,7 @@ from gateway.applications import documents
 from gateway.applications.lifecycle import transition
 from gateway.applications.transfers import require_confirmation
 from gateway.applications.outcomes import after_rejection, group_members, issue_notice, register_when_ready
-from gateway.applications.deadline import extend_deadline
+from gateway.applications.deadline import extend_deadline, load_calendar
 from gateway.applications.states import FINAL, QUEUE_STATUSES, Action, Status
 from gateway.errors import Forbidden, GatewayError, IllegalTransition, InvalidRequest, NotClaimed, NotFound
 from gateway.persistence.db import lock_for_update
@@ -22,6 +22,7 @@ from gateway.persistence.models import Application, ApplicationExtension, Signed
 from gateway.register.service import RegisterConflict, earlier_open_applications
 from gateway.runtime import Runtime
 from gateway.staff.service import Role
+from gateway.timezone import LOCAL_TZ
 
 
 def in_queue() -> ColumnElement[bool]:
@@ -127,6 +128,13 @@ class Decision:
             raise InvalidRequest("say what is missing", code="review.missing_required")
 
 
+def supplement_respond_by(session: Session, settings, *, at: datetime) -> date:
+    """The day by which a supplement requested at ``at`` is to arrive: the setting's working days after
+    the (local) day of the request, on the centre's calendar."""
+    calendar = load_calendar(session)
+    return calendar.add_working_days(at.astimezone(LOCAL_TZ).date(), settings.supplement_response_working_days).due
+
+
 def decide(
     runtime: Runtime, session: Session, *, application_no: str, reviewer: StaffUser, decision: Decision, at: datetime
 ) -> SignedDocument:
@@ -139,6 +147,10 @@ def decide(
     note = {"reason": decision.reason} if decision.reason else None
     if decision.missing:
         note = {**(note or {}), "missing": [vars(item) for item in decision.missing]}
+    respond_by = None
+    if decision.action == Action.REQUEST_SUPPLEMENT:
+        respond_by = supplement_respond_by(session, runtime.settings, at=at)
+        note = {**(note or {}), "respond_by": respond_by.isoformat()}
     actor = Actor.staff(reviewer.username)
     transition(session, runtime.settings, application, decision.action, actor, at=at, note=note)
     # The reason of the decision standing now: it goes into the signed document (an approval's
@@ -146,7 +158,7 @@ def decide(
     application.claimed_by_id, application.decision_reason = None, decision.reason
     if decision.action == Action.REQUEST_SUPPLEMENT:
         return issue_notice(session, runtime, application, decision="SUPPLEMENT_REQUESTED", at=at,
-                            reason=decision.reason, supplement=decision.missing)
+                            reason=decision.reason, supplement=decision.missing, supplement_respond_by=respond_by)
     if decision.action == Action.REJECT:
         application.decided_at = at
         document = issue_notice(session, runtime, application, decision="REJECTED", at=at, reason=decision.reason)

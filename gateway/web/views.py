@@ -69,7 +69,8 @@ def supplement_request(application: Application) -> dict | None:
     if not requests:
         return None
     note = requests[-1].note or {}
-    return {"at": requests[-1].at, "reason": note.get("reason"), "missing": note.get("missing", [])}
+    return {"at": requests[-1].at, "reason": note.get("reason"), "missing": note.get("missing", []),
+            "respond_by": note.get("respond_by")}
 
 
 def usernames(session: Session, ids: set[int | None]) -> dict[int, str]:

@@ -29,11 +29,11 @@ from tests.integration.helpers import submit_new
 
 EXAMPLES_PER_OPERATION = 20
 STAFF_ROUTES = (("/v1/admin/", "admin"), ("/v1/review/", "reviewer"), ("/v1/supervision/", "supervisor"))
-SIGNED_ROUTES = ("/v1/applications", "/v1/materials/", "/v1/quality/", "/v1/watch/")
+SIGNED_ROUTES = ("/v1/applications", "/v1/materials/", "/v1/quality/", "/v1/watch/", "/v1/batches", "/v1/inbox")
 REAL_APPLICATION = "REAL-APPLICATION"  # stands for the submitted application's number until sent
 
-# Certificates, CRLs and PDFs are opaque bytes to the generator, as application/octet-stream is.
-schemathesis.serializer.alias(["application/pdf", "application/pkix-crl", "application/x-pem-file"],
+# Certificates, CRLs, PDFs and batch bundles are opaque bytes to the generator, as application/octet-stream is.
+schemathesis.serializer.alias(["application/pdf", "application/pkix-crl", "application/x-pem-file", "application/zip"],
                               "application/octet-stream")
 
 # The OpenAPI does not depend on the runtime: an app without one describes the same operations.
