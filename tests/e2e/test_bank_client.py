@@ -19,14 +19,10 @@ import pytest
 from signing.httpsig import sign_headers
 from signing.xmldsig import sign_enveloped
 from tests.support import factories
-from tests.support.processes import BIN, Process, cli, free_port, gateway_env, start_server
+from tests.support.onboarding import onboard, staff_http
+from tests.support.processes import BIN, Process, free_port, gateway_env, start_server
 
 PASSWORD = "client-e2e-reviewer-password"
-REGISTER_CSV = """record_type,unit_code,location,use,state,name,id_type,id_number,share
-UNIT,{unit},平罗县城关镇测试路1号1单元101室,RESIDENTIAL,TITLED,,,,
-OWNER,{unit},,,,{m0.name},RESIDENT_ID,{m0.id_number},1/2
-OWNER,{unit},,,,{m1.name},RESIDENT_ID,{m1.id_number},1/2
-"""
 
 
 def client(config: Path, *args: str, expect: int = 0) -> dict:
@@ -50,17 +46,9 @@ def gateway(request, tmp_path, pki):
     database = {"GATEWAY_DATABASE_URL": request.getfixturevalue("postgres_url")} if options.get("postgresql") else {}
     env = gateway_env(tmp_path / "var", pki, GATEWAY_SEAL_KEY_PATH=str(seal_key), GATEWAY_SEAL_CERT_PATH=str(seal_cert),
                       **database)
-    cli(env, "db", "upgrade")
-    mortgagors = factories.application().mortgagors
-    register = tmp_path / "register.csv"
-    register.write_text(REGISTER_CSV.format(unit=factories.UNIT_CODE, m0=mortgagors[0], m1=mortgagors[1]),
-                        encoding="utf-8")
-    cli(env, "register", "import", str(register))
     listen_port = free_port()
-    callback = ["--callback-url", f"http://127.0.0.1:{listen_port}/callbacks/gateway"] if with_callback else []
-    cli(env, "institution", "add", "--code", factories.BANK_CODE, "--name", "平罗县测试商业银行", "--kind", "bank",
-        "--cert", str(pki.bank.cert_path), *callback)
-    cli(env, "user", "add", "--username", "reviewer", "--role", "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
+    onboard(env, pki, tmp_path, password=PASSWORD,
+            callback_url=f"http://127.0.0.1:{listen_port}/callbacks/gateway" if with_callback else None)
     server, base_url = start_server(env, tmp_path)
     yield {"url": base_url, "env": env, "listen_port": listen_port}
     server.stop()
@@ -113,9 +101,7 @@ def write_application(directory: Path, **overrides) -> Path:
 
 
 def approve(base_url: str, number: str) -> None:
-    staff = httpx.Client(base_url=base_url, timeout=30)
-    token = staff.post("/v1/staff/sessions", json={"username": "reviewer", "password": PASSWORD}).json()["token"]
-    staff.headers["Authorization"] = f"Bearer {token}"
+    staff = staff_http(base_url, "reviewer", PASSWORD)
     assert staff.post(f"/v1/review/applications/{number}/claim").status_code == 200
     decided = staff.post(f"/v1/review/applications/{number}/decision", json={"decision": "approve"})
     assert decided.status_code == 200, decided.text

@@ -5,28 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import httpx
-
 from tests.e2e.test_bank_client import (  # noqa: F401 - gateway is the fixture
     PASSWORD, client, gateway, write_application, write_config)
 from tests.support import factories
+from tests.support.onboarding import staff_http
 from tests.support.processes import cli
 
 BEIJING = timezone(timedelta(hours=8))
-
-
-def reviewer(base_url: str) -> httpx.Client:
-    staff = httpx.Client(base_url=base_url, timeout=30)
-    token = staff.post("/v1/staff/sessions", json={"username": "reviewer", "password": PASSWORD}).json()["token"]
-    staff.headers["Authorization"] = f"Bearer {token}"
-    return staff
 
 
 def test_a_bank_answers_a_supplementation_request_with_the_client(tmp_path, pki, gateway):
     config = write_config(tmp_path, pki, gateway["url"], gateway["listen_port"])
     client(config, "gateway-certificate", "--save")
     number = client(config, "submit", str(write_application(tmp_path / "outbox")))["application_no"]
-    staff = reviewer(gateway["url"])
+    staff = staff_http(gateway["url"], "reviewer", PASSWORD)
     assert staff.post(f"/v1/review/applications/{number}/claim").status_code == 200
     asked = staff.post(f"/v1/review/applications/{number}/decision", json={
         "decision": "request_supplement", "missing": [{"type_code": "MARRIAGE_CERTIFICATE", "reason": "缺少婚姻关系证明"}]})

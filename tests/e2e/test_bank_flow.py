@@ -8,50 +8,27 @@ from __future__ import annotations
 
 import io
 import time
-import uuid
 import zipfile
 
 import httpx
 import pytest
 from lxml import etree
 
-from signing.httpsig import HttpSignatureAuth, verify_request
+from signing.httpsig import verify_request
 from signing.xmlsec1 import xmlsec1_verify
-from tests.support import factories
-from tests.support.callbacks import CallbackReceiver
-from tests.support.processes import cli, gateway_env, start_server, start_worker
+from tests.support import factories, onboarding
+from tests.support.onboarding import (  # noqa: F401 - receiver is the fixture
+    PASSWORD, bank_http, celery_env, drop_queue, receiver, staff_http)
+from tests.support.processes import gateway_env, start_server, start_worker
 
 NS = {"g": "urn:pingluo-bdc:mortgage-gateway:v1"}
-PASSWORD = "e2e-reviewer-password"
-
-
-@pytest.fixture
-def receiver():
-    receiver = CallbackReceiver(fail_first=1).start()  # the first delivery fails and is retried
-    yield receiver
-    receiver.stop()
-
-
-REGISTER_CSV = """record_type,unit_code,location,use,state,name,id_type,id_number,share
-UNIT,{unit},平罗县城关镇测试路1号1单元101室,RESIDENTIAL,TITLED,,,,
-OWNER,{unit},,,,{m0.name},RESIDENT_ID,{m0.id_number},1/2
-OWNER,{unit},,,,{m1.name},RESIDENT_ID,{m1.id_number},1/2
-"""
 
 
 def onboard(env, pki, receiver, tmp_path) -> None:
     """What an operator does: load the register, register the bank with its certificate and
-    callback, add a reviewer."""
-    cli(env, "db", "upgrade")
-    mortgagors = factories.application().mortgagors
-    register = tmp_path / "register.csv"
-    register.write_text(REGISTER_CSV.format(unit=factories.UNIT_CODE, m0=mortgagors[0], m1=mortgagors[1]),
-                        encoding="utf-8")
-    assert "imported 2 owner, 1 unit" in cli(env, "register", "import", str(register))
-    cli(env, "institution", "add", "--code", factories.BANK_CODE, "--name", "平罗县测试商业银行",
-        "--kind", "bank", "--cert", str(pki.bank.cert_path), "--callback-url", receiver.url)
-    cli(env, "user", "add", "--username", "reviewer", "--role", "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
-    cli(env, "user", "add", "--username", "admin", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    callback, add a reviewer and an admin."""
+    imported = onboarding.onboard(env, pki, tmp_path, callback_url=receiver.url, staff=("reviewer", "admin"))
+    assert "imported 2 owner, 1 unit" in imported
 
 
 def wait_for_result(bank: httpx.Client, number: str, timeout: float = 60.0) -> httpx.Response:
@@ -67,8 +44,7 @@ def wait_for_result(bank: httpx.Client, number: str, timeout: float = 60.0) -> h
 
 
 def drive_the_whole_flow(base_url: str, pki, receiver, tmp_path) -> None:
-    bank = httpx.Client(base_url=base_url, auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key),
-                        timeout=30)
+    bank = bank_http(base_url, pki)
     for data in factories.MATERIALS.values():
         uploaded = bank.put(f"/v1/materials/{factories.sha256(data)}", content=data,
                             headers={"Content-Type": "application/pdf"})
@@ -82,9 +58,7 @@ def drive_the_whole_flow(base_url: str, pki, receiver, tmp_path) -> None:
     assert ok, output
     number = etree.fromstring(submitted.content).findtext("g:ApplicationNo", namespaces=NS)
 
-    staff = httpx.Client(base_url=base_url, timeout=30)
-    token = staff.post("/v1/staff/sessions", json={"username": "reviewer", "password": PASSWORD}).json()["token"]
-    staff.headers["Authorization"] = f"Bearer {token}"
+    staff = staff_http(base_url, "reviewer", PASSWORD)
     queue = staff.get("/v1/review/queue").json()
     assert [item["application_no"] for item in queue["items"]] == [number]
     assert staff.post(f"/v1/review/applications/{number}/claim").status_code == 200
@@ -114,10 +88,7 @@ def drive_the_whole_flow(base_url: str, pki, receiver, tmp_path) -> None:
     assert status["status"] == "REGISTERED"
     assert [h["action"] for h in status["history"]] == ["submit", "claim", "approve", "register"]
 
-    admin = httpx.Client(base_url=base_url, timeout=30)
-    admin_token = admin.post("/v1/staff/sessions", json={"username": "admin", "password": PASSWORD}).json()["token"]
-    evidence = admin.get(f"/v1/admin/applications/{number}/evidence",
-                         headers={"Authorization": f"Bearer {admin_token}"})
+    evidence = staff_http(base_url, "admin", PASSWORD).get(f"/v1/admin/applications/{number}/evidence")
     archive = zipfile.ZipFile(io.BytesIO(evidence.content))
     assert archive.read("01-request.xml") == request
 
@@ -134,11 +105,7 @@ def test_the_whole_flow_on_the_embedded_default(tmp_path, pki, receiver):
 
 @pytest.mark.services
 def test_the_whole_flow_on_postgresql_redis_and_a_celery_worker(tmp_path, pki, receiver, postgres_url, redis_server):
-    import redis
-
-    queue = f"gateway-test-{uuid.uuid4().hex[:12]}"  # parallel runs on the shared Redis take only their own tasks
-    env = gateway_env(tmp_path / "var", pki, GATEWAY_DATABASE_URL=postgres_url, GATEWAY_TASK_MODE="celery",
-                      GATEWAY_BROKER_URL=redis_server, GATEWAY_TASK_QUEUE=queue)
+    env, queue = celery_env(tmp_path, pki, postgres_url, redis_server)
     onboard(env, pki, receiver, tmp_path)
     worker = start_worker(env, tmp_path)
     server, base_url = start_server(env, tmp_path)
@@ -148,4 +115,4 @@ def test_the_whole_flow_on_postgresql_redis_and_a_celery_worker(tmp_path, pki, r
     finally:
         server.stop()
         worker.stop()
-        redis.Redis.from_url(redis_server).delete(queue, f"_kombu.binding.{queue}")
+        drop_queue(redis_server, queue)

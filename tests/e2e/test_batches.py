@@ -4,38 +4,21 @@ from __future__ import annotations
 
 import base64
 import time
-import uuid
 
 import httpx
 import pytest
 from lxml import etree
 
-from signing.httpsig import HttpSignatureAuth
-from tests.support import batches, factories
-from tests.support.processes import cli, gateway_env, start_server, start_worker
+from tests.support import batches
+from tests.support.onboarding import bank_http, celery_env, drop_queue, onboard
+from tests.support.processes import gateway_env, start_server, start_worker
 
 NS = {"g": "urn:pingluo-bdc:mortgage-gateway:v1"}
-REGISTER_CSV = """record_type,unit_code,location,use,state,name,id_type,id_number,share
-UNIT,{unit},平罗县城关镇测试路1号1单元101室,RESIDENTIAL,TITLED,,,,
-OWNER,{unit},,,,{m0.name},RESIDENT_ID,{m0.id_number},1/2
-OWNER,{unit},,,,{m1.name},RESIDENT_ID,{m1.id_number},1/2
-"""
-
-
-def onboard(env, pki, tmp_path) -> None:
-    cli(env, "db", "upgrade")
-    mortgagors = factories.application().mortgagors
-    register = tmp_path / "register.csv"
-    register.write_text(REGISTER_CSV.format(unit=factories.UNIT_CODE, m0=mortgagors[0], m1=mortgagors[1]),
-                        encoding="utf-8")
-    cli(env, "register", "import", str(register))
-    cli(env, "institution", "add", "--code", factories.BANK_CODE, "--name", "平罗县测试商业银行",
-        "--kind", "bank", "--cert", str(pki.bank.cert_path))
 
 
 def test_a_batch_is_received_in_the_background_and_answered_item_by_item_in_the_inbox(tmp_path, pki):
     env = gateway_env(tmp_path / "var", pki)
-    onboard(env, pki, tmp_path)
+    onboard(env, pki, tmp_path, staff=())
     server, base_url = start_server(env, tmp_path)
     try:
         send_a_batch_and_follow_it(base_url, pki)
@@ -45,12 +28,8 @@ def test_a_batch_is_received_in_the_background_and_answered_item_by_item_in_the_
 
 @pytest.mark.services
 def test_a_batch_is_received_by_a_celery_worker_on_postgresql(tmp_path, pki, postgres_url, redis_server):
-    import redis
-
-    queue = f"gateway-test-{uuid.uuid4().hex[:12]}"  # parallel runs on the shared Redis take only their own tasks
-    env = gateway_env(tmp_path / "var", pki, GATEWAY_DATABASE_URL=postgres_url, GATEWAY_TASK_MODE="celery",
-                      GATEWAY_BROKER_URL=redis_server, GATEWAY_TASK_QUEUE=queue)
-    onboard(env, pki, tmp_path)
+    env, queue = celery_env(tmp_path, pki, postgres_url, redis_server)
+    onboard(env, pki, tmp_path, staff=())
     worker = start_worker(env, tmp_path)
     server, base_url = start_server(env, tmp_path)
     try:
@@ -59,12 +38,11 @@ def test_a_batch_is_received_by_a_celery_worker_on_postgresql(tmp_path, pki, pos
     finally:
         server.stop()
         worker.stop()
-        redis.Redis.from_url(redis_server).delete(queue, f"_kombu.binding.{queue}")
+        drop_queue(redis_server, queue)
 
 
 def send_a_batch_and_follow_it(base_url: str, pki) -> None:
-    bank = httpx.Client(base_url=base_url, timeout=60,
-                        auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key))
+    bank = bank_http(base_url, pki, timeout=60)
     items = batches.signed_items(pki.bank, 4)
     items[2] = batches.signed_items(pki.bank, 1, unit_code="640221001001GB00099F00990099")[0]
     body = batches.build_bundle(items, batch_id="NIGHTLY-20261207")

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.e2e.test_concurrent_clients import probe_healthz  # the same prober: a GET every 100 ms
 from tests.support import factories, jws_requests
 from tests.support.batches import build_bundle, signed_items
 from tests.support.onboarding import bank_auth, onboard
@@ -101,18 +102,6 @@ def reader(base_url: str, pki, tally: Tally, deadline: float) -> None:
                 tally.count("ack", client.post("/v1/inbox/ack", json={"cursor": after}))
             else:
                 time.sleep(0.2)
-
-
-def probe_healthz(base_url: str, tally: Tally, deadline: float) -> None:
-    with httpx.Client(base_url=base_url, timeout=30) as client:
-        while time.monotonic() < deadline:
-            started = time.monotonic()
-            response = client.get("/healthz")
-            elapsed = time.monotonic() - started
-            assert response.status_code == 200
-            with tally.lock:
-                tally.healthz.append(elapsed)
-            time.sleep(max(0.0, 0.1 - elapsed))
 
 
 def run_every_channel(base_url: str, pki) -> tuple[Tally, str, str]:

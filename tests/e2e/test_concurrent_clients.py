@@ -25,7 +25,8 @@ from sqlalchemy import create_engine, text
 
 from signing.httpsig import HttpSignatureAuth
 from tests.support import factories
-from tests.support.processes import cli, gateway_env, start_server, start_worker
+from tests.support.onboarding import onboard
+from tests.support.processes import gateway_env, start_server, start_worker
 
 CLIENTS = 64
 DURATION_S = 20.0
@@ -43,11 +44,6 @@ LOOP_LAG_MAX_MS = 5000
 LOOP_LAG_SHARE = 0.10
 LAG = re.compile(r"event loop blocked for (\d+) ms")
 PASSWORD = "load-test-password"
-REGISTER_CSV = """record_type,unit_code,location,use,state,name,id_type,id_number,share
-UNIT,{unit},平罗县城关镇测试路1号1单元101室,RESIDENTIAL,TITLED,,,,
-OWNER,{unit},,,,{m0.name},RESIDENT_ID,{m0.id_number},1/2
-OWNER,{unit},,,,{m1.name},RESIDENT_ID,{m1.id_number},1/2
-"""
 
 
 @dataclass
@@ -64,18 +60,6 @@ class Tally:
             self.statuses[(operation, response.status_code)] += 1
             if response.status_code >= 500:
                 self.server_errors.append(f"{operation}: {response.status_code} {response.text[:200]}")
-
-
-def onboard(env, pki, tmp_path) -> None:
-    cli(env, "db", "upgrade")
-    mortgagors = factories.application().mortgagors
-    register = tmp_path / "register.csv"
-    register.write_text(REGISTER_CSV.format(unit=factories.UNIT_CODE, m0=mortgagors[0], m1=mortgagors[1]),
-                        encoding="utf-8")
-    cli(env, "register", "import", str(register))
-    cli(env, "institution", "add", "--code", factories.BANK_CODE, "--name", "平罗县测试商业银行",
-        "--kind", "bank", "--cert", str(pki.bank.cert_path))
-    cli(env, "user", "add", "--username", "reviewer", "--role", "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
 
 
 class MixedClients:
@@ -240,7 +224,7 @@ def assert_every_accepted_application_is_complete(database_url: str, accepted: d
 def test_sixty_four_mixed_clients_and_a_slow_one_on_the_embedded_default(tmp_path, pki):
     env = gateway_env(tmp_path / "var", pki, GATEWAY_BODY_IDLE_TIMEOUT_SECONDS="2",
                       GATEWAY_BODY_TIMEOUT_SECONDS="5", GATEWAY_LOOP_LAG_WARN_MS=LOOP_LAG_BOUND_MS)
-    onboard(env, pki, tmp_path)
+    onboard(env, pki, tmp_path, password=PASSWORD)
     server, base_url = start_server(env, tmp_path)
     try:
         tally = run_the_load(base_url, pki)
@@ -257,7 +241,7 @@ def test_sixty_four_mixed_clients_and_a_slow_one_on_postgresql_and_celery(tmp_pa
                       GATEWAY_BROKER_URL=redis_server, GATEWAY_TASK_QUEUE=queue,
                       GATEWAY_BODY_IDLE_TIMEOUT_SECONDS="2", GATEWAY_BODY_TIMEOUT_SECONDS="5",
                       GATEWAY_LOOP_LAG_WARN_MS=LOOP_LAG_BOUND_MS)
-    onboard(env, pki, tmp_path)
+    onboard(env, pki, tmp_path, password=PASSWORD)
     worker = start_worker(env, tmp_path)
     server, base_url = start_server(env, tmp_path)
     try:

@@ -12,36 +12,12 @@ import httpx
 import pytest
 from lxml import etree
 
-from signing.httpsig import HttpSignatureAuth
 from signing.xmlsec1 import xmlsec1_verify
 from tests.support import factories
-from tests.support.processes import cli, gateway_env, start_server
+from tests.support.onboarding import bank_http, onboard, staff_http
+from tests.support.processes import gateway_env, start_server
 
 NS = {"g": "urn:pingluo-bdc:mortgage-gateway:v1"}
-PASSWORD = "e2e-reviewer-password"
-REGISTER_CSV = """record_type,unit_code,location,use,state,name,id_type,id_number,share
-UNIT,{unit},平罗县城关镇测试路1号1单元101室,RESIDENTIAL,TITLED,,,,
-OWNER,{unit},,,,{m0.name},RESIDENT_ID,{m0.id_number},1/2
-OWNER,{unit},,,,{m1.name},RESIDENT_ID,{m1.id_number},1/2
-"""
-
-
-def onboard_pull_only(env, pki, tmp_path) -> None:
-    """The register, the bank with its certificate and no callback URL, a reviewer."""
-    cli(env, "db", "upgrade")
-    mortgagors = factories.application().mortgagors
-    register = tmp_path / "register.csv"
-    register.write_text(REGISTER_CSV.format(unit=factories.UNIT_CODE, m0=mortgagors[0], m1=mortgagors[1]),
-                        encoding="utf-8")
-    cli(env, "register", "import", str(register))
-    cli(env, "institution", "add", "--code", factories.BANK_CODE, "--name", "平罗县测试商业银行",
-        "--kind", "bank", "--cert", str(pki.bank.cert_path))
-    cli(env, "user", "add", "--username", "reviewer", "--role", "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
-
-
-def bank_client(base_url: str, pki) -> httpx.Client:
-    return httpx.Client(base_url=base_url, timeout=30,
-                        auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key))
 
 
 def submit_and_approve(base_url: str, bank: httpx.Client, pki) -> str:
@@ -54,9 +30,7 @@ def submit_and_approve(base_url: str, bank: httpx.Client, pki) -> str:
                            headers={"Content-Type": "application/xml"}, timeout=30)
     assert submitted.status_code == 202, submitted.text
     number = etree.fromstring(submitted.content).findtext("g:ApplicationNo", namespaces=NS)
-    staff = httpx.Client(base_url=base_url, timeout=30)
-    token = staff.post("/v1/staff/sessions", json={"username": "reviewer", "password": PASSWORD}).json()["token"]
-    staff.headers["Authorization"] = f"Bearer {token}"
+    staff = staff_http(base_url)
     assert staff.post(f"/v1/review/applications/{number}/claim").status_code == 200
     decided = staff.post(f"/v1/review/applications/{number}/decision", json={"decision": "approve"})
     assert decided.status_code == 200, decided.text
@@ -78,10 +52,10 @@ def pull_until(bank: httpx.Client, count: int, timeout: float = 60.0, **params) 
 
 def test_a_pull_only_bank_pulls_verifies_and_acknowledges_everything(tmp_path, pki):
     env = gateway_env(tmp_path / "var", pki)
-    onboard_pull_only(env, pki, tmp_path)
+    onboard(env, pki, tmp_path)  # the bank with no callback URL: pull only
     server, base_url = start_server(env, tmp_path)
     try:
-        bank = bank_client(base_url, pki)
+        bank = bank_http(base_url, pki)
         number = submit_and_approve(base_url, bank, pki)
         page = pull_until(bank, 3, limit=500)
         entries = page["entries"]
@@ -111,12 +85,12 @@ def test_a_pull_only_bank_pulls_verifies_and_acknowledges_everything(tmp_path, p
 @pytest.mark.services
 def test_two_api_processes_share_the_cursor_secret(tmp_path, pki, postgres_url):
     env = gateway_env(tmp_path / "var", pki, GATEWAY_DATABASE_URL=postgres_url)
-    onboard_pull_only(env, pki, tmp_path)
+    onboard(env, pki, tmp_path)  # the bank with no callback URL: pull only
     first, first_url = start_server(env, tmp_path, log_name="serve-1.log")
     second = None
     try:
         second, second_url = start_server(env, tmp_path, log_name="serve-2.log")
-        bank_at_first, bank_at_second = bank_client(first_url, pki), bank_client(second_url, pki)
+        bank_at_first, bank_at_second = bank_http(first_url, pki), bank_http(second_url, pki)
         number = submit_and_approve(first_url, bank_at_first, pki)
         first_page = pull_until(bank_at_second, 1, limit=1)  # the second process makes the first cursor
         rest = pull_until(bank_at_first, 2, after=first_page["next_cursor"])  # the first reads it

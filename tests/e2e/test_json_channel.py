@@ -12,29 +12,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from signing.httpsig import HttpSignatureAuth
 from signing.jws import verify_jws
 from signing.trust import TrustStore, certificate_fingerprint
-from tests.e2e.test_bank_flow import REGISTER_CSV
 from tests.support import factories
 from tests.support.jws_requests import JOSE, JSON, b64url_decode, compact_request, detached_request
+from tests.support.onboarding import bank_http, onboard, staff_http
 from tests.support.processes import cli, gateway_env, start_server
-
-PASSWORD = "e2e-reviewer-password"
-
-
-def onboard(env, pki, tmp_path) -> None:
-    cli(env, "db", "upgrade")
-    mortgagors = factories.application().mortgagors
-    register = tmp_path / "register.csv"
-    register.write_text(REGISTER_CSV.format(unit=factories.UNIT_CODE, m0=mortgagors[0], m1=mortgagors[1]),
-                        encoding="utf-8")
-    cli(env, "register", "import", str(register))
-    cli(env, "institution", "add", "--code", factories.BANK_CODE, "--name", "平罗县测试商业银行",
-        "--kind", "bank", "--cert", str(pki.bank.cert_path))  # pull only: no callback URL
-    cli(env, "institution", "update", "--code", factories.BANK_CODE, "--output-format", "json")
-    assert "output format: json" in cli(env, "institution", "show", "--code", factories.BANK_CODE)
-    cli(env, "user", "add", "--username", "reviewer", "--role", "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
 
 
 def verified_by_the_gateway(document: bytes, pinned: x509.Certificate) -> dict:
@@ -77,11 +60,12 @@ _TRUST: list = []  # the test CA (the gateway certificate chains to it), set by 
 def test_a_jws_application_through_a_real_gateway(tmp_path, pki):
     _TRUST[:] = [TrustStore.from_pem(anchors=pki.ca_path.read_bytes())]
     env = gateway_env(tmp_path / "var", pki)
-    onboard(env, pki, tmp_path)
+    onboard(env, pki, tmp_path)  # pull only: no callback URL
+    cli(env, "institution", "update", "--code", factories.BANK_CODE, "--output-format", "json")
+    assert "output format: json" in cli(env, "institution", "show", "--code", factories.BANK_CODE)
     server, base_url = start_server(env, tmp_path)
     try:
-        bank = httpx.Client(base_url=base_url, timeout=30,
-                            auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key))
+        bank = bank_http(base_url, pki)
         served = x509.load_pem_x509_certificates(httpx.get(f"{base_url}/v1/gateway/certificate").content)[0]
         pinned = pki.gateway.certificate
         assert served == pinned
@@ -108,9 +92,7 @@ def test_a_jws_application_through_a_real_gateway(tmp_path, pki):
                               headers={"Content-Type": JSON, "JWS-Signature": signature}, timeout=30)
         assert mismatch.status_code == 422 and mismatch.json()["code"] == "jws.detached_mismatch"
 
-        staff = httpx.Client(base_url=base_url, timeout=30)
-        token = staff.post("/v1/staff/sessions", json={"username": "reviewer", "password": PASSWORD}).json()["token"]
-        staff.headers["Authorization"] = f"Bearer {token}"
+        staff = staff_http(base_url)
         assert staff.post(f"/v1/review/applications/{number}/claim").status_code == 200
         view = staff.get(f"/v1/review/applications/{number}").json()
         assert view["signature"]["fingerprint_sha256"] == pki.bank.fingerprint

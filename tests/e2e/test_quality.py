@@ -9,38 +9,13 @@ import httpx
 from lxml import etree
 
 from gateway.timezone import LOCAL_TZ
-from signing.httpsig import HttpSignatureAuth
 from signing.xmlsec1 import xmlsec1_verify
 from tests.support import factories
-from tests.support.processes import cli, gateway_env, start_server
+from tests.support.onboarding import bank_http, onboard, staff_http
+from tests.support.processes import gateway_env, start_server
 
 NS = {"g": "urn:pingluo-bdc:mortgage-gateway:v1"}
 PASSWORD = "quality-staff-password"
-REGISTER_CSV = """record_type,unit_code,location,use,state,name,id_type,id_number,share
-UNIT,{unit},平罗县城关镇测试路1号1单元101室,RESIDENTIAL,TITLED,,,,
-OWNER,{unit},,,,{m0.name},RESIDENT_ID,{m0.id_number},1/2
-OWNER,{unit},,,,{m1.name},RESIDENT_ID,{m1.id_number},1/2
-"""
-
-
-def onboard(env, pki, tmp_path) -> None:
-    cli(env, "db", "upgrade")
-    mortgagors = factories.application().mortgagors
-    register = tmp_path / "register.csv"
-    register.write_text(REGISTER_CSV.format(unit=factories.UNIT_CODE, m0=mortgagors[0], m1=mortgagors[1]),
-                        encoding="utf-8")
-    cli(env, "register", "import", str(register))
-    cli(env, "institution", "add", "--code", factories.BANK_CODE, "--name", "平罗县测试商业银行",
-        "--kind", "bank", "--cert", str(pki.bank.cert_path))
-    for username, role in (("reviewer", "reviewer"), ("supervisor", "supervisor")):
-        cli(env, "user", "add", "--username", username, "--role", role, "--password-stdin", stdin=PASSWORD + "\n")
-
-
-def staff(base_url: str, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=30)
-    token = client.post("/v1/staff/sessions", json={"username": username, "password": PASSWORD}).json()["token"]
-    client.headers["Authorization"] = f"Bearer {token}"
-    return client
 
 
 def post_application(base_url: str, body: bytes) -> httpx.Response:
@@ -50,11 +25,10 @@ def post_application(base_url: str, body: bytes) -> httpx.Response:
 
 def test_a_bank_reads_its_figures_and_signed_statement_from_a_real_server(tmp_path, pki):
     env = gateway_env(tmp_path / "var", pki)
-    onboard(env, pki, tmp_path)
+    onboard(env, pki, tmp_path, staff=("reviewer", "supervisor"), password=PASSWORD)
     server, base_url = start_server(env, tmp_path)
     try:
-        bank = httpx.Client(base_url=base_url, timeout=30,
-                            auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key))
+        bank = bank_http(base_url, pki)
         for data in factories.MATERIALS.values():
             assert bank.put(f"/v1/materials/{factories.sha256(data)}", content=data,
                             headers={"Content-Type": "application/pdf"}).status_code == 201
@@ -65,7 +39,7 @@ def test_a_bank_reads_its_figures_and_signed_statement_from_a_real_server(tmp_pa
         refused = post_application(base_url, factories.signed_request_with_xmlsec1(stale, pki.bank))
         assert refused.status_code == 422 and refused.json()["code"] == "request.stale"
 
-        reviewer = staff(base_url, "reviewer")
+        reviewer = staff_http(base_url, "reviewer", PASSWORD)
         assert reviewer.post(f"/v1/review/applications/{number}/claim").status_code == 200
         decided = reviewer.post(f"/v1/review/applications/{number}/decision", json={
             "decision": "request_supplement", "missing": [{"type_code": "LOAN_CONTRACT", "reason": "合同缺页"}]})
@@ -88,7 +62,7 @@ def test_a_bank_reads_its_figures_and_signed_statement_from_a_real_server(tmp_pa
         assert root.findtext("g:IntakeRefusals/g:Refused", namespaces=NS) == "1"
 
         assert bank.get("/v1/quality/2026-7").json()["code"] == "quality.month_invalid"
-        everyone = staff(base_url, "supervisor").get(f"/v1/supervision/quality?month={month}")
+        everyone = staff_http(base_url, "supervisor", PASSWORD).get(f"/v1/supervision/quality?month={month}")
         assert everyone.status_code == 200, everyone.text
         assert [row["institution_code"] for row in everyone.json()["institutions"]] == [factories.BANK_CODE]
     finally:

@@ -9,13 +9,13 @@ file the operator imported.
 from __future__ import annotations
 
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.test_bank_flow import drive_the_whole_flow, onboard, receiver  # noqa: F401 (fixture)
 from tests.e2e.test_logs_hold_no_personal_data import people_in_the_examples
+from tests.support.onboarding import celery_env, drop_queue
 from tests.support.processes import gateway_env, start_server, start_worker
 from tests.support.report import checked
 
@@ -59,11 +59,7 @@ def test_the_embedded_databases_files_hold_no_personal_data(tmp_path, pki, recei
 @pytest.mark.services
 def test_a_pg_dump_of_the_postgresql_deployment_holds_no_personal_data(  # noqa: F811
         tmp_path, pki, receiver, postgres_url, redis_server):
-    import redis
-
-    queue = f"gateway-test-{uuid.uuid4().hex[:12]}"
-    env = gateway_env(tmp_path / "var", pki, GATEWAY_DATABASE_URL=postgres_url, GATEWAY_TASK_MODE="celery",
-                      GATEWAY_BROKER_URL=redis_server, GATEWAY_TASK_QUEUE=queue)
+    env, queue = celery_env(tmp_path, pki, postgres_url, redis_server)
     onboard(env, pki, receiver, tmp_path)
     worker = start_worker(env, tmp_path)
     server, base_url = start_server(env, tmp_path)
@@ -72,5 +68,5 @@ def test_a_pg_dump_of_the_postgresql_deployment_holds_no_personal_data(  # noqa:
     finally:
         server.stop()
         worker.stop()
-        redis.Redis.from_url(redis_server).delete(queue, f"_kombu.binding.{queue}")
+        drop_queue(redis_server, queue)
     assert_no_personal_data(pg_dump(postgres_url), "pg_dump", tmp_path)

@@ -11,10 +11,10 @@ import time
 import httpx
 import pytest
 
-from signing.httpsig import HttpSignatureAuth
-from tests.e2e.test_bank_flow import PASSWORD, onboard, wait_for_result
+from tests.e2e.test_bank_flow import onboard, wait_for_result
 from tests.support import factories
 from tests.support.callbacks import CallbackReceiver
+from tests.support.onboarding import bank_http, staff_http
 from tests.support.processes import gateway_env, start_server, start_worker
 
 APPROVAL_BOUND_SECONDS = 1.0
@@ -31,8 +31,7 @@ def submit_and_claim(base_url: str, pki) -> tuple[str, httpx.Client]:
     """A bank submits an application; a reviewer claims it. Returns its number and the reviewer's client."""
     from lxml import etree
 
-    bank = httpx.Client(base_url=base_url, timeout=30,
-                        auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key))
+    bank = bank_http(base_url, pki)
     for data in factories.MATERIALS.values():
         assert bank.put(f"/v1/materials/{factories.sha256(data)}", content=data,
                         headers={"Content-Type": "application/pdf"}).status_code == 201
@@ -40,9 +39,7 @@ def submit_and_claim(base_url: str, pki) -> tuple[str, httpx.Client]:
                           headers={"Content-Type": "application/xml"})
     assert submitted.status_code == 202, submitted.text
     number = etree.fromstring(submitted.content).findtext("{urn:pingluo-bdc:mortgage-gateway:v1}ApplicationNo")
-    staff = httpx.Client(base_url=base_url, timeout=30)
-    token = staff.post("/v1/staff/sessions", json={"username": "reviewer", "password": PASSWORD}).json()["token"]
-    staff.headers["Authorization"] = f"Bearer {token}"
+    staff = staff_http(base_url)
     assert staff.post(f"/v1/review/applications/{number}/claim").status_code == 200
     return number, staff
 
@@ -55,8 +52,7 @@ def test_an_approval_is_answered_at_once_while_redis_is_frozen_and_delivered_aft
     onboard(env, pki, receiver, tmp_path)
     worker = start_worker(env, tmp_path)
     server, base_url = start_server(env, tmp_path)
-    bank = httpx.Client(base_url=base_url, timeout=30,
-                        auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key))
+    bank = bank_http(base_url, pki)
     try:
         number, staff = submit_and_claim(base_url, pki)
         redis_of_our_own.freeze()

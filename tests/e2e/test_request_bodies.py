@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from signing.httpsig import sign_headers
-from tests.e2e.test_concurrent_clients import onboard, upload_materials
+from tests.e2e.test_concurrent_clients import PASSWORD, upload_materials
 from tests.support import factories
+from tests.support.onboarding import onboard
 from tests.support.processes import gateway_env, start_server
 
 IDLE_S = 1.5
@@ -26,7 +27,7 @@ def gateway(tmp_path_factory, pki):
     tmp_path = tmp_path_factory.mktemp("bodies")
     env = gateway_env(tmp_path / "var", pki, GATEWAY_BODY_IDLE_TIMEOUT_SECONDS=str(IDLE_S),
                       GATEWAY_BODY_TIMEOUT_SECONDS=str(TOTAL_S))
-    onboard(env, pki, tmp_path)
+    onboard(env, pki, tmp_path, password=PASSWORD)
     server, base_url = start_server(env, tmp_path)
     upload_materials(base_url, pki)
     yield base_url, tmp_path / "var" / "gateway.db"
@@ -148,8 +149,8 @@ def test_a_client_dawdling_over_its_body_holds_no_lock(gateway, pki):
         response = submit(base_url, a_submission(pki))
         assert response.status_code == 202, response.text
         assert time.monotonic() - started < IDLE_S  # answered while the slow client still dawdles
-        signed_in = httpx.post(f"{base_url}/v1/staff/sessions", json={"username": "reviewer",
-                                                                       "password": "load-test-password"}, timeout=30)
+        signed_in = httpx.post(f"{base_url}/v1/staff/sessions", json={"username": "reviewer", "password": PASSWORD},
+                               timeout=30)
         assert signed_in.status_code == 200
     finally:
         slow.close()

@@ -12,29 +12,11 @@ import uuid
 import httpx
 from lxml import etree
 
-from signing.httpsig import HttpSignatureAuth
 from tests.support import factories
+from tests.support.onboarding import bank_http, onboard, staff_http
 from tests.support.processes import BIN, Process, cli, free_port, gateway_env, start_worker
 
 NS = {"g": "urn:pingluo-bdc:mortgage-gateway:v1"}
-PASSWORD = "e2e-reviewer-password"
-REGISTER_CSV = """record_type,unit_code,location,use,state,name,id_type,id_number,share
-UNIT,{unit},平罗县城关镇测试路1号1单元101室,RESIDENTIAL,TITLED,,,,
-OWNER,{unit},,,,{m0.name},RESIDENT_ID,{m0.id_number},1/2
-OWNER,{unit},,,,{m1.name},RESIDENT_ID,{m1.id_number},1/2
-"""
-
-
-def onboard(env, pki, tmp_path) -> None:
-    cli(env, "db", "upgrade")
-    mortgagors = factories.application().mortgagors
-    register = tmp_path / "register.csv"
-    register.write_text(REGISTER_CSV.format(unit=factories.UNIT_CODE, m0=mortgagors[0], m1=mortgagors[1]),
-                        encoding="utf-8")
-    cli(env, "register", "import", str(register))
-    cli(env, "institution", "add", "--code", factories.BANK_CODE, "--name", "平罗县测试商业银行",
-        "--kind", "bank", "--cert", str(pki.bank.cert_path))
-    cli(env, "user", "add", "--username", "reviewer", "--role", "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
 
 
 def serve(env, tmp_path, *options: str) -> tuple[Process, str]:
@@ -57,8 +39,7 @@ def serve(env, tmp_path, *options: str) -> tuple[Process, str]:
 
 def registered_verify_url(base_url: str, pki) -> str:
     """Submit, approve, and read the VerifyUrl of the signed result."""
-    bank = httpx.Client(base_url=base_url, timeout=30,
-                        auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key))
+    bank = bank_http(base_url, pki)
     for data in factories.MATERIALS.values():
         assert bank.put(f"/v1/materials/{factories.sha256(data)}", content=data,
                         headers={"Content-Type": "application/pdf"}).status_code == 201
@@ -66,11 +47,9 @@ def registered_verify_url(base_url: str, pki) -> str:
                            headers={"Content-Type": "application/xml"}, timeout=30)
     assert submitted.status_code == 202, submitted.text
     number = etree.fromstring(submitted.content).findtext("g:ApplicationNo", namespaces=NS)
-    token = httpx.post(f"{base_url}/v1/staff/sessions", json={"username": "reviewer", "password": PASSWORD}).json()["token"]
-    staff = {"Authorization": f"Bearer {token}"}
-    assert httpx.post(f"{base_url}/v1/review/applications/{number}/claim", headers=staff).status_code == 200
-    assert httpx.post(f"{base_url}/v1/review/applications/{number}/decision", json={"decision": "approve"},
-                      headers=staff, timeout=30).status_code == 200
+    staff = staff_http(base_url)
+    assert staff.post(f"/v1/review/applications/{number}/claim").status_code == 200
+    assert staff.post(f"/v1/review/applications/{number}/decision", json={"decision": "approve"}).status_code == 200
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         result = bank.get(f"/v1/applications/{number}/result")

@@ -14,37 +14,20 @@ import httpx
 import pytest
 from lxml import etree
 
-from signing.httpsig import HttpSignatureAuth, sign_headers
+from signing.httpsig import sign_headers
 from tests.support import factories
-from tests.support.processes import cli, gateway_env, start_server
+from tests.support.onboarding import bank_http, onboard, staff_http
+from tests.support.processes import gateway_env, start_server
 
 NS = {"g": "urn:pingluo-bdc:mortgage-gateway:v1"}
 PASSWORD = "replay-reviewer-password"
 ADDRESS = {"recipient": "平罗县测试商业银行个贷中心", "phone": "0952-6012345",
            "address": "宁夏石嘴山市平罗县城关镇鼓楼南街18号", "postcode": "753400"}
-REGISTER_CSV = """record_type,unit_code,location,use,state,name,id_type,id_number,share
-UNIT,{unit},平罗县城关镇测试路1号1单元101室,RESIDENTIAL,TITLED,,,,
-OWNER,{unit},,,,{m0.name},RESIDENT_ID,{m0.id_number},1/2
-OWNER,{unit},,,,{m1.name},RESIDENT_ID,{m1.id_number},1/2
-"""
-
-
-def onboard(env, pki, tmp_path) -> None:
-    cli(env, "db", "upgrade")
-    mortgagors = factories.application().mortgagors
-    register = tmp_path / "register.csv"
-    register.write_text(REGISTER_CSV.format(unit=factories.UNIT_CODE, m0=mortgagors[0], m1=mortgagors[1]),
-                        encoding="utf-8")
-    cli(env, "register", "import", str(register))
-    cli(env, "institution", "add", "--code", factories.BANK_CODE, "--name", "平罗县测试商业银行",
-        "--kind", "bank", "--cert", str(pki.bank.cert_path))
-    cli(env, "user", "add", "--username", "reviewer", "--role", "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
 
 
 def registered_application(base_url: str, pki) -> str:
     """Submit, approve, and wait for the certificate: a postal request needs one in force."""
-    bank = httpx.Client(base_url=base_url, timeout=30,
-                        auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key))
+    bank = bank_http(base_url, pki)
     for data in factories.MATERIALS.values():
         assert bank.put(f"/v1/materials/{factories.sha256(data)}", content=data,
                         headers={"Content-Type": "application/pdf"}).status_code == 201
@@ -52,9 +35,7 @@ def registered_application(base_url: str, pki) -> str:
                            content=factories.signed_request(factories.application(), pki.bank))
     assert submitted.status_code == 202, submitted.text
     number = etree.fromstring(submitted.content).findtext("g:ApplicationNo", namespaces=NS)
-    staff = httpx.Client(base_url=base_url, timeout=30)
-    token = staff.post("/v1/staff/sessions", json={"username": "reviewer", "password": PASSWORD}).json()["token"]
-    staff.headers["Authorization"] = f"Bearer {token}"
+    staff = staff_http(base_url, "reviewer", PASSWORD)
     assert staff.post(f"/v1/review/applications/{number}/claim").status_code == 200
     assert staff.post(f"/v1/review/applications/{number}/decision", json={"decision": "approve"}).status_code == 200
     deadline = time.monotonic() + 60
@@ -94,14 +75,13 @@ def race_two_copies(base_urls: list[str], pki) -> None:
     assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
     [refused] = [a for a in answers if a.status_code == 409]
     assert refused.json()["code"] == "signature.replayed"
-    bank = httpx.Client(base_url=base_urls[0], timeout=30,
-                        auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key))
+    bank = bank_http(base_urls[0], pki)
     assert len(bank.get(path).json()) == 1
 
 
 def test_of_two_copies_sent_at_once_one_is_carried_out_on_the_embedded_default(tmp_path, pki):
     env = gateway_env(tmp_path / "var", pki)
-    onboard(env, pki, tmp_path)
+    onboard(env, pki, tmp_path, password=PASSWORD)
     server, base_url = start_server(env, tmp_path)
     try:
         race_two_copies([base_url, base_url], pki)
@@ -112,7 +92,7 @@ def test_of_two_copies_sent_at_once_one_is_carried_out_on_the_embedded_default(t
 @pytest.mark.services
 def test_of_two_copies_sent_to_two_servers_one_is_carried_out_on_postgresql(tmp_path, pki, postgres_url):
     env = gateway_env(tmp_path / "var", pki, GATEWAY_DATABASE_URL=postgres_url)
-    onboard(env, pki, tmp_path)
+    onboard(env, pki, tmp_path, password=PASSWORD)
     (tmp_path / "second").mkdir()
     first, first_url = start_server(env, tmp_path)
     second, second_url = start_server(env, tmp_path / "second")

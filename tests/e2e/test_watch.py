@@ -8,31 +8,22 @@ the XML signature against the gateway certificate, the document against the publ
 from __future__ import annotations
 
 import base64
-import uuid
 
-import httpx
 import pytest
 from lxml import etree
 
-from signing.httpsig import HttpSignatureAuth, verify_request
+from signing.httpsig import verify_request
 from tests.support import factories, scenarios as s
-from tests.support.callbacks import CallbackReceiver
+from tests.support.onboarding import (  # noqa: F401 - receiver is the fixture
+    add_bank, bank_http, celery_env, drop_queue, receiver)
 from tests.support.processes import cli, gateway_env, start_server, start_worker
 from tests.support.watch import BANK, RULING, UNIT, row, seizure, text, verified, write_csv
-
-
-@pytest.fixture
-def receiver():
-    receiver = CallbackReceiver(fail_first=1).start()  # the first POST fails and is retried
-    yield receiver
-    receiver.stop()
 
 
 def onboard(env, pki, receiver, tmp_path) -> None:
     """The operator registers the bank, then imports the unit with the bank's mortgage on it."""
     cli(env, "db", "upgrade")
-    cli(env, "institution", "add", "--code", BANK, "--name", "平罗县测试商业银行", "--kind", "bank",
-        "--cert", str(pki.bank.cert_path), "--callback-url", receiver.url)
+    add_bank(env, pki, callback_url=receiver.url)
     mortgagors = factories.application().mortgagors
     rows = [{"record_type": "UNIT", "unit_code": UNIT, "location": "平罗县城关镇测试路1号1单元101室",
              "use": "RESIDENTIAL", "state": "TITLED"},
@@ -60,8 +51,7 @@ def import_seizure_and_check_the_notice(env, base_url: str, pki, receiver, tmp_p
     assert (text(notice, "g:UnitCode"), text(notice, "g:Event/g:Kind"), text(notice, "g:Event/g:Reference"),
             text(notice, "g:WatchedBy/g:Mortgage/g:CertificateNo")) == (UNIT, "SEIZURE", RULING, s.EXISTING_NO)
 
-    bank = httpx.Client(base_url=base_url, timeout=30,
-                        auth=HttpSignatureAuth(key_id=pki.bank.fingerprint, private_key=pki.bank.key))
+    bank = bank_http(base_url, pki)
     inbox = bank.get("/v1/inbox", params={"limit": 100})
     assert inbox.status_code == 200, inbox.text
     watch = [entry for entry in inbox.json()["entries"] if entry["kind"] == "watch_notice"]
@@ -89,11 +79,7 @@ def test_a_seizure_imported_while_the_gateway_runs_reaches_the_banks_callback_an
 @pytest.mark.services
 def test_a_seizure_imported_on_postgresql_is_published_by_the_celery_worker(
         tmp_path, pki, receiver, postgres_url, redis_server):
-    import redis
-
-    queue = f"gateway-test-{uuid.uuid4().hex[:12]}"  # parallel runs on the shared Redis take only their own tasks
-    env = gateway_env(tmp_path / "var", pki, GATEWAY_DATABASE_URL=postgres_url, GATEWAY_TASK_MODE="celery",
-                      GATEWAY_BROKER_URL=redis_server, GATEWAY_TASK_QUEUE=queue)
+    env, queue = celery_env(tmp_path, pki, postgres_url, redis_server)
     onboard(env, pki, receiver, tmp_path)
     worker = start_worker(env, tmp_path)
     server, base_url = start_server(env, tmp_path)
@@ -103,4 +89,4 @@ def test_a_seizure_imported_on_postgresql_is_published_by_the_celery_worker(
     finally:
         server.stop()
         worker.stop()
-        redis.Redis.from_url(redis_server).delete(queue, f"_kombu.binding.{queue}")
+        drop_queue(redis_server, queue)
