@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.persistence.models import Base, Id
@@ -25,3 +25,18 @@ class IntakeRefusal(Base):
     channel: Mapped[str] = mapped_column(String(16))  # bank_xml | bank_json | batch | web
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     finding_codes: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class QualityStatement(Base):
+    """A month's signed Statement pushed to an institution's inbox: at most one row (and so one push)
+    per institution and month (docs/interface/quality.md §6.1). The bytes are in the inbox entry; here
+    only their SHA-256, media type and time."""
+
+    __tablename__ = "quality_statements"
+    __table_args__ = (UniqueConstraint("institution_id", "month"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, Beijing time
+    sha256: Mapped[str] = mapped_column(String(64))  # of the signed bytes
+    media_type: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)

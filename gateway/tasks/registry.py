@@ -79,3 +79,4 @@ def load_all() -> None:
     import gateway.audit.checkpoints  # noqa: F401
     import gateway.batches.tasks  # noqa: F401
     import gateway.watch.tasks  # noqa: F401
+    import gateway.quality.tasks  # noqa: F401
