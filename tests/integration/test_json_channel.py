@@ -193,3 +193,34 @@ def test_an_approved_json_application_gets_a_jws_result_verifiable_without_joser
     receipt = json_client.get(f"/v1/applications/{number}/documents/receipt", auth=bank_auth)
     assert receipt.status_code == 200 and receipt.headers["content-type"] == JOSE
     assert output_payload(receipt.content, pki)["application_no"] == number
+
+
+def test_the_evidence_export_names_jws_documents_by_their_format(json_client, pki, bank_auth):
+    """A JSON application's signed request and receipt are kept verbatim and exported as .jws (compact) or
+    .json (a detached signature kept as flattened JWS JSON), never under an .xml name."""
+    import io
+    import zipfile
+
+    from tests.conftest import ADMIN_PASSWORD
+
+    upload_materials(json_client, bank_auth)
+    compact = compact_request(factories.application(), pki.bank)
+    first = json_client.post("/v1/applications", content=compact, headers={"Content-Type": JOSE})
+    body, signature = detached_request(factories.application(), pki.bank)
+    second = json_client.post("/v1/applications", content=body, headers={"Content-Type": JSON, "JWS-Signature": signature})
+    assert first.status_code == second.status_code == 202
+    admin = staff_headers(json_client, "admin", ADMIN_PASSWORD)
+
+    exported = {}
+    for response in (first, second):
+        number = response.headers["location"].rsplit("/", 1)[1]
+        answer = json_client.get(f"/v1/admin/applications/{number}/evidence", headers=admin)
+        assert answer.status_code == 200, answer.text
+        with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+            exported[number] = {name: archive.read(name) for name in archive.namelist()}
+
+    compact_files, detached_files = exported.values()
+    assert compact_files["01-request.jws"] == compact and compact_files["02-receipt.jws"] == first.content
+    assert json.loads(detached_files["01-request.json"])["payload"].encode() == body
+    assert detached_files["02-receipt.jws"] == second.content
+    assert not [name for files in exported.values() for name in files if name.endswith(".xml") and "request" in name]
