@@ -23,6 +23,9 @@ class RegistrationType(enum.StrEnum):
     CONSTRUCTION_MORTGAGE = "CONSTRUCTION_MORTGAGE"  # 在建建筑物抵押权首次登记
     PRE_NOTICE_MORTGAGE = "PRE_NOTICE_MORTGAGE"  # 预购商品房抵押预告登记
     PRE_NOTICE_CONVERSION = "PRE_NOTICE_CONVERSION"  # 预告登记转抵押权首次登记
+    # 国有建设用地使用权及房屋所有权转移登记（买卖）: filed by the buyer's bank only as a member of a
+    # combined filing (转移 + 抵押 合并办理) linked with the buyer's new mortgage (docs/interface/departments.md).
+    OWNERSHIP_TRANSFER = "OWNERSHIP_TRANSFER"
 
 
 class IdType(enum.StrEnum):
@@ -138,3 +141,10 @@ class CanonicalApplication:
     construction_permit_no: str | None = None  # CONSTRUCTION_MORTGAGE: 建设工程规划许可证号
     special_circumstances: tuple[SpecialCircumstance, ...] = ()
     link: LinkRef | None = None
+    # OWNERSHIP_TRANSFER: the sellers (转让方, the current owners) and buyers (受让方, the new owners).
+    sellers: tuple[Party, ...] = ()
+    buyers: tuple[Party, ...] = ()
+    # 商品房买卖合同 / 存量房买卖合同 number as filed with the housing bureau (网签备案号):
+    # OWNERSHIP_TRANSFER (required) and PRE_NOTICE_MORTGAGE (optional; the unit's filed contract is used).
+    sale_contract_no: str | None = None
+    sale_price: Decimal | None = None  # OWNERSHIP_TRANSFER: 成交价格, yuan

@@ -34,6 +34,9 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     from gateway.watch.endpoints import router as watch
     from gateway.batches.endpoints import router as batches
     from gateway.quality.endpoints import router as quality
+    from gateway.departments.endpoints import router as departments
+    from gateway.registration_events.endpoints import router as registration_events
+    from gateway.department_records.endpoints import router as department_records
 
     owned = runtime is None
 
@@ -73,7 +76,8 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     # Outermost of ours: even a body refused before the app runs (408, 413) carries the request id.
     app.add_middleware(RequestIds)
     problems.install(app)
-    for router in (institutions, batches, inbox, watch, quality, certificates, catalogue, review, supervision, staff,
+    for router in (institutions, batches, inbox, watch, quality, departments, registration_events, department_records,
+                   certificates, catalogue, review, supervision, staff,
                    operations, admin, audit, web):
         app.include_router(router)
 

@@ -39,6 +39,10 @@ class TestPki:
     expired: Identity
     not_yet_valid: Identity
     untrusted: Identity  # issued by a CA the gateway does not trust
+    # Departments (信息互联): the tax bureau, the housing bureau; the housing-fund centre as a department.
+    tax_bureau: Identity
+    housing_bureau: Identity
+    fund_centre: Identity
     # The trusted CA itself, to issue further certificates in a test (a bank's next key, a CRL).
     ca_key: object = None
     ca_certificate: x509.Certificate | None = None
@@ -73,6 +77,9 @@ def build_pki(directory: Path) -> TestPki:
         expired=identity("expired", start=-30, end=-1),
         not_yet_valid=identity("not-yet-valid", start=2, end=30),
         untrusted=identity("untrusted", issuer=(rogue_key, rogue_cert)),
+        tax_bureau=identity("tax-bureau"),
+        housing_bureau=identity("housing-bureau"),
+        fund_centre=identity("fund-centre"),
         ca_key=ca_key,
         ca_certificate=ca_cert,
     )

@@ -414,6 +414,9 @@ def build_long_lived_pki(directory: Path, *, years: int = 3) -> TestPki:
         expired=identity("expired", kind="ec", start=-span, end=-span + timedelta(days=30)),
         not_yet_valid=identity("not-yet-valid", kind="ec", start=span - timedelta(days=30), end=span),
         untrusted=identity("untrusted", kind="ec", issuer=rogue),
+        tax_bureau=identity("tax-bureau", kind="ec"),
+        housing_bureau=identity("housing-bureau", kind="ec"),
+        fund_centre=identity("fund-centre", kind="ec"),
     )
 
 

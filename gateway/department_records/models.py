@@ -1,0 +1,4 @@
+"""Tables of department_records."""
+from __future__ import annotations
+
+from gateway.persistence.models import Base  # noqa: F401

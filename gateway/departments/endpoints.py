@@ -1,0 +1,6 @@
+"""HTTP routes."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,26 @@
+"""departments: kinds, roles and allowed purposes; the query log
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-07 00:00:00
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+import gateway.persistence.types  # noqa: F401
+
+revision = '0016'
+down_revision = '0015'
+branch_labels = None
+depends_on = None
+
+Id = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+When = gateway.persistence.types.UTCDateTime(timezone=True)
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,1 @@
+"""Registration events pushed to subscribed departments (the tax bureau by default)."""
