@@ -20,16 +20,20 @@ run: install
 	$(BIN)/gateway demo init
 	$(BIN)/gateway serve
 
-## make test: the whole suite, in three runs that all run even if one fails:
+## make test: the whole suite, in runs that all run even if one fails:
 ##   unit and integration tests, TEST_WORKERS processes in parallel (pytest-xdist);
-##   hostile-input, end-to-end and browser tests one at a time (the end-to-end tests measure latency
-##   under load, and schemathesis's generated tests share one test id, which pytest-xdist would run once);
+##   end-to-end and browser tests, also in parallel, except those that measure latency under load;
+##   hostile-input tests one at a time (schemathesis's generated tests share one test id, which
+##   pytest-xdist would run once);
+##   the latency-under-load tests (marker `load`), alone, one at a time;
 ##   the fault tests (the same as make test-faults).
 TEST_WORKERS ?= 2
 test: install system-deps services
 	@status=0; \
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile tests/unit tests/integration || status=1; \
-	$(BIN)/pytest tests/hostile tests/e2e tests/browser || status=1; \
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not load" tests/e2e tests/browser || status=1; \
+	$(BIN)/pytest tests/hostile || status=1; \
+	$(BIN)/pytest -m load tests/e2e || status=1; \
 	$(BIN)/pytest tests/faults || status=1; \
 	exit $$status
 

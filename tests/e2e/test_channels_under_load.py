@@ -27,6 +27,9 @@ from tests.support.onboarding import bank_auth, onboard
 from tests.support.processes import gateway_env, start_server, start_worker
 from tests.support.report import checked
 
+# Latency under load: run alone, after the parallel phases (Makefile, `-m load`).
+pytestmark = pytest.mark.load
+
 BATCH_ITEMS = 120
 SUBMITTERS = 8
 READERS = 2

@@ -28,6 +28,9 @@ from tests.support import factories
 from tests.support.onboarding import onboard
 from tests.support.processes import gateway_env, start_server, start_worker
 
+# Latency under load: run alone, after the parallel phases (Makefile, `-m load`).
+pytestmark = pytest.mark.load
+
 CLIENTS = 64
 DURATION_S = 20.0
 # /healthz is answered on the event loop. The bounds tell a stall (the embedded default froze for 30-60 s

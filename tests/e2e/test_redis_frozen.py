@@ -17,6 +17,9 @@ from tests.support.callbacks import CallbackReceiver
 from tests.support.onboarding import bank_http, staff_http
 from tests.support.processes import gateway_env, start_server, start_worker
 
+# Latency under load: run alone, after the parallel phases (Makefile, `-m load`).
+pytestmark = pytest.mark.load
+
 APPROVAL_BOUND_SECONDS = 1.0
 
 
