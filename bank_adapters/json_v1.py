@@ -159,6 +159,10 @@ def to_document(app: CanonicalApplication) -> dict[str, Any]:
         "special_circumstances": [str(s) for s in app.special_circumstances],
         "link": None if app.link is None else {"group_id": app.link.group_id, "position": app.link.position,
                                                "size": app.link.size},
+        "sellers": [_party(p) for p in app.sellers],
+        "buyers": [_party(p) for p in app.buyers],
+        "sale_contract_no": app.sale_contract_no,
+        "sale_price": _amount(app.sale_price),
         "materials": [{"type_code": m.type_code, "file_name": m.file_name, "sha256": m.sha256} for m in app.materials],
     }
     return {name: value for name, value in document.items() if value is not None and value != []}
@@ -198,6 +202,10 @@ def _canonical(d: dict[str, Any]) -> CanonicalApplication:
         link=None if d.get("link") is None else LinkRef(group_id=d["link"]["group_id"],
                                                         position=int(d["link"]["position"]),
                                                         size=int(d["link"]["size"])),
+        sellers=tuple(_read_party(p) for p in d.get("sellers", ())),
+        buyers=tuple(_read_party(p) for p in d.get("buyers", ())),
+        sale_contract_no=d.get("sale_contract_no"),
+        sale_price=_read_amount(d.get("sale_price")),
     )
 
 

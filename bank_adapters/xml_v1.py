@@ -93,6 +93,10 @@ class XmlApplicationAdapter:
                 for item in root.iterfind("m:SpecialCircumstances/m:Circumstance", _NS)
             ),
             link=_link(root.find("m:Link", _NS)),
+            sellers=tuple(_party(party) for party in root.iterfind("m:Sellers/m:Seller", _NS)),
+            buyers=tuple(_party(party) for party in root.iterfind("m:Buyers/m:Buyer", _NS)),
+            sale_contract_no=_optional_text(root, "m:SaleContractNo"),
+            sale_price=_optional_amount(root, "m:SalePrice"),
         )
 
     def from_canonical(self, app: CanonicalApplication) -> etree._Element:
@@ -215,7 +219,7 @@ def _check_expressible(app: CanonicalApplication) -> None:
     for name, (start, end) in periods.items():
         if (start is None) != (end is None):
             violations.append(SchemaViolation(f"/MortgageApplication/{name}", "Start and End must be given together"))
-    no_amount = app.secured_amount is None and app.maximum_claim_amount is None
+    no_amount = app.secured_amount is None and app.maximum_claim_amount is None and app.sale_price is None
     if no_amount and app.currency != CURRENCY:
         violations.append(SchemaViolation("/MortgageApplication", f"currency must be {CURRENCY!r}"))
     if violations:
@@ -241,6 +245,10 @@ def _add_type_specific(root: etree._Element, app: CanonicalApplication) -> None:
         circumstances = _add(root, "SpecialCircumstances")
         for circumstance in app.special_circumstances:
             _add(circumstances, "Circumstance", str(circumstance))
+    _add_parties(root, "Sellers", "Seller", app.sellers)
+    _add_parties(root, "Buyers", "Buyer", app.buyers)
+    _add_optional(root, "SaleContractNo", app.sale_contract_no)
+    _add_amount(root, "SalePrice", app.sale_price, app.currency)
     if app.link is not None:
         link = _add(root, "Link")
         _add(link, "GroupId", app.link.group_id)
@@ -282,8 +290,15 @@ def _add_institution(parent: etree._Element, local_name: str, institution: Mortg
     _add(element, "Name", institution.name)
 
 
-def _add_party(parent: etree._Element, party: Party) -> None:
-    element = _add(parent, "Party")
+def _add_parties(parent: etree._Element, list_name: str, item_name: str, parties: tuple[Party, ...]) -> None:
+    if parties:
+        element = _add(parent, list_name)
+        for party in parties:
+            _add_party(element, party, item_name)
+
+
+def _add_party(parent: etree._Element, party: Party, local_name: str = "Party") -> None:
+    element = _add(parent, local_name)
     _add(element, "Name", party.name)
     _add(element, "IdType", str(party.id_type))
     _add(element, "IdNumber", party.id_number)

@@ -80,4 +80,8 @@ def from_json(data: dict[str, Any]) -> CanonicalApplication:
         construction_permit_no=data.get("construction_permit_no"),
         special_circumstances=tuple(SpecialCircumstance(s) for s in data.get("special_circumstances", ())),
         link=_opt(data.get("link"), lambda l: LinkRef(l["group_id"], int(l["position"]), int(l["size"]))),
+        sellers=tuple(_party(p) for p in data.get("sellers", ())),
+        buyers=tuple(_party(p) for p in data.get("buyers", ())),
+        sale_contract_no=data.get("sale_contract_no"),
+        sale_price=_opt(data.get("sale_price"), Decimal),
     )

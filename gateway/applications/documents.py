@@ -89,7 +89,7 @@ def _findings(root: etree._Element, findings: tuple[NoticeFinding, ...]) -> None
 class RegistrationFacts:
     certificate_no: str
     unit_code: str
-    priority: int
+    priority: int | None  # None for an ownership transfer: a 不动产权证书号, no mortgage priority
     registered_at: datetime
 
 
@@ -137,7 +137,8 @@ def build_result(facts: ResultFacts, *, issued_at: datetime) -> etree._Element:
         registration = _el(root, "Registration")
         _el(registration, "CertificateNo", facts.registration.certificate_no)
         _el(registration, "UnitCode", facts.registration.unit_code)
-        _el(registration, "Priority", str(facts.registration.priority))
+        if facts.registration.priority is not None:
+            _el(registration, "Priority", str(facts.registration.priority))
         _el(registration, "RegisteredAt", _iso(facts.registration.registered_at))
     if facts.certificate:
         certificate = _el(root, "Certificate")

@@ -26,6 +26,8 @@ from gateway.certificates.service import CERTIFYING, cancel_for_discharge
 from gateway.persistence.counters import next_value
 from gateway.tasks.registry import enqueue
 from gateway.register.service import earlier_open_applications, enter_in_register
+from gateway.register.combined_registration import OWNERSHIP_TRANSFER, check_combined_group, transfer_facts
+from gateway.register.ownership import enter_transfer
 
 REGISTRAR = Actor.system("register")
 
@@ -91,9 +93,16 @@ def _register_group(session: Session, runtime, members: list[Application], *, at
         return []
     if any(earlier_open_applications(session, m) for m in members):
         return []  # 顺位 follows the time of receipt: wait for the earlier ones
+    check_combined_group(members)
     notices = []
     for member in members:
         transition(session, runtime.settings, member, Action.REGISTER, REGISTRAR, at=at)
+        if member.registration_type == OWNERSHIP_TRANSFER:  # 转移 + 抵押 合并办理: owners, not a mortgage
+            member.decided_at = at
+            transfer = enter_transfer(session, runtime.settings, member, from_json(member.canonical), at=at)
+            notices.append(issue_notice(session, runtime, member, decision="APPROVED", at=at,
+                                        registration=transfer_facts(transfer)))
+            continue
         entry = enter_in_register(session, runtime.settings, member, from_json(member.canonical), at=at)
         member.decided_at = at
         if member.registration_type in CERTIFYING:

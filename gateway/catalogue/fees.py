@@ -59,6 +59,8 @@ def fee_for(application: CanonicalApplication, unit_use: UnitUse | None, tariff:
     else:
         amount, category = tariff.non_residential, "非住宅类"
     amount = amount.quantize(Decimal("0.01"))
+    if application.registration_type is RegistrationType.OWNERSHIP_TRANSFER:
+        return Fee(amount, tariff.currency, f"{category}不动产所有权转移登记，每件{amount:f}元，由受让方（买受人）缴纳（{_NOTICE}）")
     return Fee(amount, tariff.currency, f"{category}不动产抵押权登记，每件{amount:f}元，由抵押权人缴纳（{_NOTICE}）")
 
 

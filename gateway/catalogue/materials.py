@@ -44,6 +44,7 @@ class Condition(enum.StrEnum):
     DISCHARGE_NOT_BY_COURT = "DISCHARGE_NOT_BY_COURT"
     UNIT_HAS_OBJECTION = "UNIT_HAS_OBJECTION"
     UNIT_HAS_CONFLICTING_PRE_NOTICE = "UNIT_HAS_CONFLICTING_PRE_NOTICE"
+    MORTGAGE_CARRIED_OVER = "MORTGAGE_CARRIED_OVER"
 
 
 CONDITION_ZH: dict[Condition, str] = {
@@ -55,6 +56,7 @@ CONDITION_ZH: dict[Condition, str] = {
     Condition.DISCHARGE_NOT_BY_COURT: "因主债权消灭、抵押权实现或抵押权人放弃注销的",
     Condition.UNIT_HAS_OBJECTION: "不动产单元存在异议登记的（细则第84条）",
     Condition.UNIT_HAS_CONFLICTING_PRE_NOTICE: "不动产单元存在他人预告登记的（民法典第221条）",
+    Condition.MORTGAGE_CARRIED_OVER: "单元上现势抵押权不在同组申请中注销、随房屋转让继续存在的（带押过户，民法典第406条）",
 }
 
 
@@ -96,6 +98,8 @@ _MATERIAL_ROWS = (
     ("OBJECTION_UNDERTAKING", "知悉异议登记存在并自担风险的书面承诺",
      "written undertaking acknowledging the objection and accepting its risk"),
     ("PRE_NOTICE_HOLDER_CONSENT", "预告登记权利人书面同意", "written consent of the pre-notice holder"),
+    ("SALE_CONTRACT", "存量房买卖合同（网签备案）", "sale contract of the home as filed with the housing bureau"),
+    ("MORTGAGEE_CONSENT", "抵押权人同意抵押财产转让的证明", "the mortgagee's consent to the sale of the mortgaged home"),
 )
 
 MATERIALS: dict[str, Material] = {code: Material(code, zh, en) for code, zh, en in _MATERIAL_ROWS}
@@ -199,6 +203,16 @@ CATALOGUE: dict[RegistrationType, tuple[Requirement, ...]] = {
         _required("MORTGAGE_CONTRACT", Holding.ALWAYS, "办理抵押预告登记时已提交并存档"),
         _required("LOAN_CONTRACT", Holding.ALWAYS, "办理抵押预告登记时已提交并存档"),
         *_ENCUMBRANCES, _AGENT,
+    ),
+    # The buyers' bank files it in a group with the buyers' mortgage; the deed-tax record is not a
+    # material: the tax bureau sends it (pre-review tax.record_missing).
+    T.OWNERSHIP_TRANSFER: (
+        *_HEAD,
+        _required("ID_DOCUMENT", Holding.IF_ON_FILE, "买卖双方身份证明；此前登记已提交的，从档案调取"),
+        _TITLE,
+        _required("SALE_CONTRACT"),
+        _when("MORTGAGEE_CONSENT", Condition.MORTGAGE_CARRIED_OVER),
+        *_ENCUMBRANCES, _MARRIAGE, _AGENT,
     ),
 }
 

@@ -12,6 +12,7 @@ TYPE_NAMES_ZH: dict[RegistrationType, str] = {
     RegistrationType.CONSTRUCTION_MORTGAGE: "在建建筑物抵押权首次登记",
     RegistrationType.PRE_NOTICE_MORTGAGE: "预购商品房抵押预告登记",
     RegistrationType.PRE_NOTICE_CONVERSION: "预购商品房抵押预告登记转抵押权首次登记",
+    RegistrationType.OWNERSHIP_TRANSFER: "国有建设用地使用权及房屋所有权转移登记（买卖）",
 }
 
 # Articles of 不动产登记暂行条例实施细则 (细则) and 民法典 each type rests on.
@@ -24,4 +25,5 @@ TYPE_BASIS_ZH: dict[RegistrationType, str] = {
     RegistrationType.CONSTRUCTION_MORTGAGE: "细则第75、76条",
     RegistrationType.PRE_NOTICE_MORTGAGE: "细则第78、85、86条；民法典第221条",
     RegistrationType.PRE_NOTICE_CONVERSION: "细则第78条第2款、第85条；民法典第221条",
+    RegistrationType.OWNERSHIP_TRANSFER: "细则第27、38条；民法典第406条（抵押期间抵押财产转让）",
 }

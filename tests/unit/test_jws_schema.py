@@ -38,6 +38,11 @@ XSD_OF = {
     "discharge_reason": "DischargeReason", "construction_permit_no": "ConstructionPermitNo",
     "special_circumstances": "SpecialCircumstances/Circumstance",
     "link.group_id": "Link/GroupId", "link.position": "Link/Position", "link.size": "Link/Size",
+    "sellers": "Sellers/Seller", "sellers[].name": "Sellers/Seller/Name", "sellers[].id_type": "Sellers/Seller/IdType",
+    "sellers[].id_number": "Sellers/Seller/IdNumber",
+    "buyers": "Buyers/Buyer", "buyers[].name": "Buyers/Buyer/Name", "buyers[].id_type": "Buyers/Buyer/IdType",
+    "buyers[].id_number": "Buyers/Buyer/IdNumber",
+    "sale_contract_no": "SaleContractNo", "sale_price": "SalePrice",
     "materials": "Materials/Material", "materials[].type_code": "Materials/Material/TypeCode",
     "materials[].file_name": "Materials/Material/FileName", "materials[].sha256": "Materials/Material/Sha256",
 }
@@ -101,6 +106,7 @@ def _field_names(cls) -> set[str]:
     ("", canonical.CanonicalApplication), ("mortgagee", canonical.Mortgagee), ("mortgagors[]", canonical.Party),
     ("debtor", canonical.Party), ("transferee", canonical.Mortgagee), ("materials[]", canonical.MaterialRef),
     ("changes[]", canonical.ChangeItem), ("link", canonical.LinkRef),
+    ("sellers[]", canonical.Party), ("buyers[]", canonical.Party),
 ])
 def test_the_json_members_are_the_canonical_fields(dotted, cls):
     node = json_node(dotted) if dotted else resolve(schema())
@@ -146,7 +152,7 @@ def test_every_leaf_member_is_mapped_to_an_xsd_element_and_every_xsd_element_to_
                 walk_xsd(child, f"{path}/")
 
     walk_xsd(xml_v1_schema._schema().elements["MortgageApplication"], "")
-    assert xsd_leaves == {p for p in XSD_OF.values() if not p.endswith(("/Party", "/Change", "/Material"))}
+    assert xsd_leaves == {p for p in XSD_OF.values() if not p.endswith(("/Party", "/Change", "/Material", "/Seller", "/Buyer"))}
 
 
 def raw_node(dotted: str) -> dict:

@@ -16,7 +16,7 @@ from gateway.register.view import EncumbranceKind, RegisterView
 # Creating a mortgage, or making one weigh more, on a seized unit is barred (民法典第399条).
 # Transfer, discharge and conversion act on a right that may predate the seizure: a person judges.
 _SEIZURE_BARS = frozenset({T.MORTGAGE_FIRST, T.MORTGAGE_FIRST_MAXIMUM, T.CONSTRUCTION_MORTGAGE,
-                           T.PRE_NOTICE_MORTGAGE})
+                           T.PRE_NOTICE_MORTGAGE, T.OWNERSHIP_TRANSFER})
 
 
 def unit_not_seized(application: CanonicalApplication, register: RegisterView) -> list[Finding]:

@@ -17,6 +17,7 @@ from gateway.register.view import RegisterView
 _DECIDED_ELSEWHERE = frozenset({
     Condition.CHANGE_HARMS_LATER_MORTGAGEES, Condition.DISCHARGE_BY_COURT,
     Condition.UNIT_HAS_OBJECTION, Condition.UNIT_HAS_CONFLICTING_PRE_NOTICE,
+    Condition.MORTGAGE_CARRIED_OVER,  # transfer.mortgagee_consent_missing
 })
 _CONDITIONS: dict[Condition, Callable[[CanonicalApplication], bool]] = {
     Condition.MORTGAGORS_APPLY: lambda app: bool(app.mortgagors),

@@ -76,10 +76,13 @@ def debtor_given(application: CanonicalApplication, register: RegisterView) -> l
 
 
 def party_id_numbers(application: CanonicalApplication, register: RegisterView) -> list[Finding]:
-    """Resident ID numbers pass GB 11643 and organisations' codes pass GB 32100 (python-stdnum)."""
+    """Resident ID numbers pass GB 11643 and organisations' codes pass GB 32100 (python-stdnum): the
+    mortgagors', the debtor's, and a transfer's sellers' and buyers'."""
     labelled = [(mortgagor_label(i), f"mortgagors[{i}]", p) for i, p in enumerate(application.mortgagors)]
     if application.debtor is not None:
         labelled.append(("债务人", "debtor", application.debtor))
+    labelled += [(f"第{i + 1}位转让方", f"sellers[{i}]", p) for i, p in enumerate(application.sellers)]
+    labelled += [(f"第{i + 1}位受让方", f"buyers[{i}]", p) for i, p in enumerate(application.buyers)]
     return [f for label, path, party in labelled if (f := _party_id_finding(label, path, party)) is not None]
 
 

@@ -18,6 +18,7 @@ _STATES_FOR_TYPE = {
     T.PRE_NOTICE_CONVERSION: {S.TITLED},  # converts only once the buyer's title is registered
     T.CONSTRUCTION_MORTGAGE: {S.UNDER_CONSTRUCTION},
     T.PRE_NOTICE_MORTGAGE: {S.OFF_PLAN},
+    T.OWNERSHIP_TRANSFER: {S.TITLED},
 }
 # Change, transfer and discharge act on a mortgage; the state that fits depends on its kind
 # (a construction mortgage survives completion until converted, 细则第77条).

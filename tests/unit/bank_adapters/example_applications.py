@@ -287,6 +287,38 @@ COMBINED_LOAN_BANK = CanonicalApplication(
     ),
 )
 
+GAO = _resident("高志远", "640221199004180057")
+LIN = _resident("林晓燕", "640221199209060083")
+
+# 带押过户: a flat with the seller's mortgage is sold; the buyers' bank files the ownership transfer
+# (position 1) linked with the buyers' new mortgage (position 2, filed next); the seller's mortgage is
+# carried over with its mortgagee's consent.
+OWNERSHIP_TRANSFER = CanonicalApplication(
+    request_id="NXNS-PL-20261207-000318",
+    created_at=datetime(2026, 12, 7, 10, 0, tzinfo=BEIJING),
+    registration_type=RegistrationType.OWNERSHIP_TRANSFER,
+    mortgagee=RURAL_BANK,
+    mortgagors=(GAO, LIN),
+    debtor=None,
+    unit_code="640221001001GB00008F00020301",
+    secured_amount=None,
+    currency="CNY",
+    debt_start=None,
+    debt_end=None,
+    loan_contract_no=None,
+    mortgage_contract_no=None,
+    link=LinkRef(group_id="ZYDY-640221-20261207-0318", position=1, size=2),
+    sellers=(_resident("陈国庆", "640221197510010078"),),
+    buyers=(GAO, LIN),
+    sale_contract_no="PLWQ-2026-000318",
+    sale_price=Decimal("680000.00"),
+    materials=(
+        _material("SALE_CONTRACT", "ownership-sale-contract.txt", "3994e36ae431bd6cb08cfdb506ebb58e950f456df8e896b1643980ee32207ef6"),
+        _material("MORTGAGEE_CONSENT", "ownership-mortgagee-consent.txt", "4f909a76a88bfc3a749176846f8e77452cf753544e5831d8d45a037bf40635ba"),
+        _material("ID_DOCUMENT", "ownership-id-documents.txt", "78e4ec5662bd3ee9fb0a464a7e9548a027716a7c41a1bf925493fb26df5000f0"),
+    ),
+)
+
 #: Every published unsigned example request, by file name.
 EXAMPLE_REQUESTS: dict[str, CanonicalApplication] = {
     "mortgage-first-request.xml": MORTGAGE_FIRST,
@@ -298,5 +330,6 @@ EXAMPLE_REQUESTS: dict[str, CanonicalApplication] = {
     "pre-notice-mortgage-request.xml": PRE_NOTICE_MORTGAGE,
     "pre-notice-conversion-request.xml": PRE_NOTICE_CONVERSION,
     "combined-loan-fund-request.xml": COMBINED_LOAN_FUND,
+    "ownership-transfer-request.xml": OWNERSHIP_TRANSFER,
     "combined-loan-bank-request.xml": COMBINED_LOAN_BANK,
 }

@@ -17,6 +17,7 @@ COLUMNS: dict[RegistrationType, str] = {
     RegistrationType.CONSTRUCTION_MORTGAGE: "CONSTRUCTION",
     RegistrationType.PRE_NOTICE_MORTGAGE: "PRE_NOTICE",
     RegistrationType.PRE_NOTICE_CONVERSION: "CONVERSION",
+    RegistrationType.OWNERSHIP_TRANSFER: "OWNERSHIP",
 }
 REQUIRED, OPTIONAL, NOT_USED = "R", "O", "—"
 

@@ -143,7 +143,7 @@ def test_the_change_example_raises_a_maximum_amount_with_the_later_mortgagees_co
 
 
 def _parties(app):
-    return [*app.mortgagors, *([app.debtor] if app.debtor else [])]
+    return [*app.mortgagors, *([app.debtor] if app.debtor else []), *app.sellers, *app.buyers]
 
 
 def _organisation_code_check_character(body8: str) -> str:

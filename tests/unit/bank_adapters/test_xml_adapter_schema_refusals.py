@@ -152,7 +152,8 @@ def test_an_unknown_registration_type_is_refused(request_root, refusal, at):
         (
             "/MortgageApplication/RegistrationType",
             "is not one of the allowed codes: MORTGAGE_FIRST, MORTGAGE_FIRST_MAXIMUM, MORTGAGE_CHANGE, "
-            "MORTGAGE_TRANSFER, MORTGAGE_DISCHARGE, CONSTRUCTION_MORTGAGE, PRE_NOTICE_MORTGAGE, PRE_NOTICE_CONVERSION",
+            "MORTGAGE_TRANSFER, MORTGAGE_DISCHARGE, CONSTRUCTION_MORTGAGE, PRE_NOTICE_MORTGAGE, PRE_NOTICE_CONVERSION, "
+            "OWNERSHIP_TRANSFER",
         ),
     ]
 

@@ -82,6 +82,7 @@ def _case(rng: random.Random):
         debt_end=rng.choice([date(2020, 1, 1), date(2046, 1, 1), None]),
         special_circumstances=tuple(c for c in SpecialCircumstance if rng.random() < 0.1),
         link=rng.choice([None, LinkRef("ZHL-1", rng.randint(0, 3), rng.randint(1, 3))]),
+        sellers=tuple(rng.sample(people, rng.randint(0, 3))), buyers=tuple(rng.sample(people, rng.randint(0, 2))),
     )
     register = _register(rng, people, rng.choice(list(UnitState)))
     return app, register, people
@@ -100,7 +101,7 @@ def generated():
 
 
 def _personal_data(app, register, people) -> set[str]:
-    parties = [*people, *app.mortgagors, *([app.debtor] if app.debtor else [])]
+    parties = [*people, *app.mortgagors, *([app.debtor] if app.debtor else []), *app.sellers, *app.buyers]
     texts = {p.name for p in parties} | {p.id_number for p in parties}
     texts |= {o.name for o in register.owners} | {o.id_number for o in register.owners}
     for holder in register.encumbrances:
@@ -135,5 +136,6 @@ def test_the_generated_cases_reach_the_findings_about_parties(generated):
                      "debtor.missing",
                      "unit.conflicting_pre_notice", "unit.pre_notice_holder_unknown", "mortgage.mortgagors_differ",
                      "change.value_invalid", "change.harms_later_mortgagees_without_consent", "unit.seized",
-                     "mortgage.not_applicants", "materials.missing"}
+                     "mortgage.not_applicants", "materials.missing",
+                     "transfer.sellers_not_owners", "transfer.owner_not_selling", "transfer.mortgagors_not_buyers"}
     assert about_parties <= seen, about_parties - seen
