@@ -24,7 +24,7 @@ class InboxEntryOut(BaseModel):
     cursor: str = Field(description="The position just after this entry: pass it as `after`, or acknowledge it.")
     sequence: int = Field(description="1, 2, 3, … per institution, no gap, no repeat.")
     kind: str = Field(description="receipt | refusal | supplement_request | result | certificate | watch_notice "
-                                  "| statement")
+                                  "| statement | registration_event (departments)")
     application_no: str | None
     created_at: UtcTime
     media_type: str = Field(description="application/xml (XMLDSig) or application/jose (JWS compact)")

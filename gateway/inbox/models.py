@@ -23,7 +23,7 @@ class InboxEntry(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
     sequence: Mapped[int] = mapped_column(BigInteger)  # 1, 2, 3, … per institution, in commit order
-    # receipt | refusal | supplement_request | result | certificate | watch_notice | statement
+    # receipt | refusal | supplement_request | result | certificate | watch_notice | statement | registration_event
     kind: Mapped[str] = mapped_column(String(32))
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
     # The signed document kept as evidence, when there is one; else the bytes are kept here.

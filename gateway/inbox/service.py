@@ -28,7 +28,8 @@ from gateway.inbox.models import InboxEntry
 from gateway.persistence.counters import next_value
 from gateway.persistence.models import SignedDocument
 
-KINDS = frozenset({"receipt", "refusal", "supplement_request", "result", "certificate", "watch_notice", "statement"})
+KINDS = frozenset({"receipt", "refusal", "supplement_request", "result", "certificate", "watch_notice", "statement",
+                   "registration_event"})
 PENDING = "inbox_pending"
 
 
@@ -47,7 +48,8 @@ def publish(
 ) -> InboxEntry:
     """Append a signed document to the institution's inbox, in the caller's transaction.
 
-    ``kind``: receipt | refusal | supplement_request | result | certificate | watch_notice | statement.
+    ``kind``: receipt | refusal | supplement_request | result | certificate | watch_notice | statement |
+    registration_event (to a department).
     ``deliver``: also queue a callback when the institution has a callback URL.
     ``document_id`` (or ``document``, a :class:`SignedDocument` not yet flushed): the evidence row
     holding the same bytes, which the entry then refers to instead of keeping a copy.

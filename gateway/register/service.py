@@ -21,6 +21,7 @@ from gateway.protection import blind_index
 from gateway.register.models import IdentityOnFile, RegisteredMortgage, RegistrationEntry
 from gateway.register.numbers import allocate_certificate_number
 from gateway.register.repository import OPEN_STATUSES, mortgage_by_certificate
+from gateway.registration_events import payloads as event_payloads, service as registration_events
 from gateway.settings import Settings
 from gateway.watch import events as watch_events, service as watch
 
@@ -60,6 +61,11 @@ def enter_in_register(
     _record_identities(session, application, canonical)
     session.flush()
     _tell_watchers(session, kind, mortgage, summary, certificate_no, at=at)
+    if kind in event_payloads.MORTGAGE_EVENT_TYPES:  # departments subscribed to registration events are told
+        registration_events.record_registration(
+            session, event_type=kind.value, unit_code=mortgage.unit_code, certificate_no=certificate_no,
+            registered_at=at, application_no=application.application_no,
+            details=event_payloads.mortgage_details(mortgage, canonical, summary))
     return entry
 
 

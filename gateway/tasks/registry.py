@@ -80,3 +80,4 @@ def load_all() -> None:
     import gateway.batches.tasks  # noqa: F401
     import gateway.watch.tasks  # noqa: F401
     import gateway.quality.tasks  # noqa: F401
+    import gateway.registration_events.tasks  # noqa: F401

@@ -19,7 +19,7 @@ DELIVERY_STATUS_ZH = {"pending": "待投递", "delivered": "已送达", "dead": 
 OUTCOME_ZH = {"delivered": "送达", "failed": "失败，将重试", "dead": "失败，转为死信"}
 # Inbox entries delivered by callback besides an application's own documents (labels.DOCUMENT_ZH).
 KIND_ZH = {**DOCUMENT_ZH, "certificate": "不动产登记证明（XML）", "refusal": "不予受理通知", "watch_notice": "抵押物权利变动提示",
-           "statement": "月度质量报告"}
+           "statement": "月度质量报告", "registration_event": "登记信息推送（部门）"}
 FILTERS = ("dead", "pending", "delivered", "all")
 PAGE_SIZE = 200
 
