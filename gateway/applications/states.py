@@ -34,6 +34,7 @@ class Action(enum.StrEnum):
     END_ANNOUNCEMENT = "end_announcement"
     LINKED_REJECTION = "linked_rejection"  # a linked application was refused: all-or-nothing
     CONFIRM_TRANSFER = "confirm_transfer"  # the transferee joins a transfer (an event, no new status)
+    DEPARTMENT_RECORD = "department_record"  # a department's record arrived: findings refreshed (an event)
 
 
 # (from, action) -> to. ``None`` as the source is "not yet an application".

@@ -127,3 +127,37 @@ LINK_POSITION_TAKEN = declare("link.position_taken", R, "同组关联申请中�
 LINK_GROUP_REJECTED = declare("link.group_rejected", R, "同组关联申请已不予登记")
 LINK_UNIT_MISMATCH = declare("link.unit_mismatch", R, "同组关联申请须针对同一不动产单元")
 RULE_FAILED = declare("prereview.rule_failed", V, "预审规则未能完成，转人工审核")
+
+# Department records (信息互联): the tax bureau's deed-tax records, the housing bureau's filed contracts.
+TAX_RECORD_MISSING = declare(
+    "tax.record_missing", R, "未收到税务机关对本单元本合同的契税完税（免税、不征税）信息",
+    "契税法第9、11条（未按规定缴纳契税的，不动产登记机构不予办理登记）")
+TAX_RECORD_MISMATCH = declare(
+    "tax.record_mismatch", R, "契税信息与申请不一致（纳税人与买受人、合同编号不符，或税务机关推送的信息相互矛盾）",
+    "契税法第11条")
+CONTRACT_NOT_FILED = declare(
+    "contract.not_filed", V, "未收到住建部门对本单元买卖合同的网签备案信息", "细则第85条第1款第1项（已备案的商品房预售合同）")
+CONTRACT_BUYERS_DIFFER = declare(
+    "contract.buyers_differ", V, "网签备案合同的买受人与抵押人不一致", "细则第85、86条（预购商品房抵押预告登记由买受人申请）")
+
+# Combined second-hand purchase and mortgage (转移 + 抵押 合并办理, 带押过户): helper D's rules.
+TRANSFER_NOT_LINKED = declare(
+    "transfer.not_linked", R, "所有权转移登记须与买受人的抵押权首次登记作为关联申请合并办理",
+    "转移 + 抵押 合并办理（本中心只受理银行代为申请的合并件）")
+TRANSFER_SELLERS_MISSING = declare("transfer.sellers_missing", R, "未填写转让方", "条例第14条（共同申请）")
+TRANSFER_SELLERS_NOT_OWNERS = declare(
+    "transfer.sellers_not_owners", R, "转让方不是登记簿记载的权利人，或重复填写", "细则第38条")
+TRANSFER_OWNER_NOT_SELLING = declare(
+    "transfer.owner_not_selling", R, "登记簿记载的权利人未作为转让方申请", "民法典第301条（共有物处分）")
+TRANSFER_BUYERS_MISSING = declare("transfer.buyers_missing", R, "未填写受让方（买受人）", "条例第14条")
+TRANSFER_MORTGAGORS_NOT_BUYERS = declare(
+    "transfer.mortgagors_not_buyers", R, "所有权转移登记的抵押人栏须与受让方一致", "application-format.md 第8节")
+TRANSFER_SALE_CONTRACT_MISSING = declare(
+    "transfer.sale_contract_missing", R, "未填写网签备案的买卖合同编号", "细则第38条（买卖合同）")
+TRANSFER_SALE_PRICE_MISSING = declare("transfer.sale_price_missing", R, "未填写成交价格", "契税法第4条（计税依据）")
+TRANSFER_MORTGAGEE_CONSENT_MISSING = declare(
+    "transfer.mortgagee_consent_missing", R, "单元上的抵押权随房屋转让继续存在，未提交抵押权人同意转让的证明",
+    "民法典第406条；带押过户")
+TRANSFER_MORTGAGE_NOT_COMBINED = declare(
+    "transfer.mortgage_not_combined", R, "合并办理的抵押权首次登记须由同组所有权转移登记的申请机构申请",
+    "转移 + 抵押 合并办理")

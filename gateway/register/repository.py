@@ -7,9 +7,11 @@ from dataclasses import dataclass, replace
 from sqlalchemy import bindparam, exists, false, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from bank_adapters.canonical import CanonicalApplication, IdType
+from bank_adapters.canonical import CanonicalApplication, IdType, RegistrationType
+from gateway.department_records.facts import department_facts
 from gateway.persistence.models import Application, Institution
 from gateway.protection import blind_index
+from gateway.register.combined import combined_group
 from gateway.register.models import (
     Encumbrance,
     IdentityOnFile,
@@ -31,6 +33,8 @@ from gateway.register.view import (
 )
 
 OPEN_STATUSES = ("QUEUED", "IN_REVIEW", "SUPPLEMENT_REQUESTED", "ANNOUNCING", "APPROVED")
+# A mortgage filed after its group's ownership transfer is given by the buyers (转移 + 抵押 合并办理).
+_OWNERS_TO_BE = frozenset({RegistrationType.MORTGAGE_FIRST, RegistrationType.MORTGAGE_FIRST_MAXIMUM})
 
 
 def find_unit(session: Session, unit_code: str) -> PropertyUnit | None:
@@ -75,7 +79,11 @@ def register_view(
     Four statements whatever the application: the unit with its owners, the unit's mortgages
     (each marked when the application's certificate number is one of its registrations), the
     unit's encumbrances, and one row of counts (earlier pending applications, identities on file,
-    an onboarded transferee). The statements are built once per shape and reused.
+    an onboarded transferee); a fifth for a type whose rules read department records (deed-tax
+    records for a transfer, filed contracts for a pre-notice); and for a linked application its
+    group's members received so far (gateway.register.combined: a buyers' mortgage filed after its
+    group's ownership transfer sees the transfer's buyers as the owners). The statements are built
+    once per shape and reused.
     """
     unit_code = application.unit_code
     unit = session.scalars(_unit_statement(), {"unit_code": unit_code}).unique().one_or_none()
@@ -87,9 +95,14 @@ def register_view(
         records.append(_referenced_alias(referenced, application.referenced_certificate_no))
     encumbrances = session.scalars(_encumbrances_statement(), {"unit_code": unit_code})
     facts = _facts(session, application, received_before, exclude_application_id)
+    tax_records, filed_contracts = department_facts(session, application.registration_type, unit_code)
+    combined = combined_group(session, application, exclude_application_id=exclude_application_id)
+    owners = tuple(OwnerRecord(o.name, IdType(o.id_type), o.id_number, o.share) for o in unit.owners) if unit else ()
+    if combined.transfer_mortgagee_code is not None and application.registration_type in _OWNERS_TO_BE:
+        owners = combined.transfer_buyers  # the group's earlier transfer makes the buyers the owners first
     return RegisterView(
         unit=_unit_record(unit),
-        owners=tuple(OwnerRecord(o.name, IdType(o.id_type), o.id_number, o.share) for o in unit.owners) if unit else (),
+        owners=owners,
         mortgages=tuple(records),
         encumbrances=tuple(
             EncumbranceRecord(EncumbranceKind(e.kind), e.reference, e.active, e.registered_on,
@@ -98,6 +111,9 @@ def register_view(
         ),
         held_materials=frozenset(_held_materials(application, unit, referenced, facts)),
         earlier_pending=facts.earlier_pending,
+        tax_records=tax_records,
+        filed_contracts=filed_contracts,
+        combined=combined,
     )
 
 

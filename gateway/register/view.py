@@ -88,6 +88,43 @@ class UnitRecord:
 
 
 @dataclass(frozen=True)
+class TaxRecordFact:
+    """A deed-tax (契税) record the tax bureau pushed for the unit (gateway.department_records)."""
+
+    record_id: str
+    record_no: str
+    status: str  # PAID | EXEMPT | NOT_TAXABLE (完税 / 免税 / 不征税)
+    sale_contract_no: str
+    taxpayer_id_numbers: tuple[str, ...]
+    conflicting: bool = False  # the tax bureau sent this record number again with other content
+
+
+@dataclass(frozen=True)
+class ContractFact:
+    """A sale contract the housing bureau filed (网签备案) for the unit (gateway.department_records)."""
+
+    record_id: str
+    contract_no: str
+    status: str  # FILED | CANCELLED
+    buyer_id_numbers: tuple[str, ...]
+    conflicting: bool = False
+
+
+@dataclass(frozen=True)
+class CombinedGroup:
+    """The application's linked group as received so far, for the combined filing (转移 + 抵押).
+
+    ``transfer_*``: an OWNERSHIP_TRANSFER member at an earlier position (the buyers' mortgage is
+    checked against its buyers); ``discharged_certificates``: mortgages a MORTGAGE_DISCHARGE member
+    of the group ends in the same act (not carried over).
+    """
+
+    transfer_mortgagee_code: str | None = None
+    transfer_buyers: tuple[OwnerRecord, ...] = ()
+    discharged_certificates: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class RegisterView:
     """Everything the rules may know: the unit, its owners and encumbrances, and held materials.
 
@@ -103,3 +140,7 @@ class RegisterView:
     encumbrances: tuple[EncumbranceRecord, ...] = ()
     held_materials: frozenset[str] = field(default_factory=frozenset)
     earlier_pending: int = 0
+    # Department records on the unit, oldest first; loaded for the types whose rules read them.
+    tax_records: tuple[TaxRecordFact, ...] = ()
+    filed_contracts: tuple[ContractFact, ...] = ()
+    combined: CombinedGroup = field(default_factory=CombinedGroup)

@@ -21,6 +21,7 @@ from gateway.persistence.models import StaffUser
 from gateway.persistence.types import utcnow
 from gateway.staff.service import Role
 from gateway.register.extract import register_extract
+from gateway.department_records import views as department_records
 from gateway.review import service
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
@@ -110,6 +111,9 @@ class ApplicationView(BaseModel):
     deadline_provisional: bool
     fee_yuan: str | None
     register_extract: dict = Field(description="Register extract of the unit: location, owners, mortgages, encumbrances.")
+    department_records: list[dict] = Field(
+        default=[], description="Departments' records on the unit the type concerns (deed-tax records, filed sale "
+                                "contracts): verbatim body, department, received_at, flags.")
 
 
 @router.get("/applications/{application_no}", response_model=ApplicationView, responses=responses(401, 403, 404))
@@ -117,6 +121,10 @@ def view(application_no: str, request: Request, session: DbSession,
          reviewer: Allowed("application.review")) -> ApplicationView:
     a = _find(session, application_no)
     note_read(request, audit.read_of(a, actor=reviewer.username, actor_role=reviewer.role, what="review.view"))
+    records = department_records.records_for(session, registration_type=a.registration_type, unit_code=a.unit_code)
+    if records:
+        note_read(request, audit.read_of(a, actor=reviewer.username, actor_role=reviewer.role,
+                                         what="review.department_records"))
     return ApplicationView(
         application_no=a.application_no, status=a.status, institution_code=a.institution.code,
         institution_name=a.institution.name, received_at=a.received_at, due_date=a.due_date,
@@ -134,7 +142,7 @@ def view(application_no: str, request: Request, session: DbSession,
         ],
         findings=a.findings or [], triage=a.triage, deadline_provisional=a.deadline_provisional,
         fee_yuan=f"{a.fee_amount:.2f}" if a.fee_amount is not None else None,
-        register_extract=register_extract(session, a.unit_code),
+        register_extract=register_extract(session, a.unit_code), department_records=records,
     )
 
 

@@ -16,6 +16,7 @@ from gateway.applications.transfers import require_confirmation
 from gateway.applications.outcomes import after_rejection, group_members, issue_notice, register_when_ready
 from gateway.applications.deadline import extend_deadline, load_calendar
 from gateway.applications.states import FINAL, QUEUE_STATUSES, Action, Status
+from gateway.department_records.checks import require_tax_record
 from gateway.errors import Forbidden, GatewayError, IllegalTransition, InvalidRequest, NotClaimed, NotFound
 from gateway.persistence.db import lock_for_update
 from gateway.persistence.models import Application, ApplicationExtension, SignedDocument, StaffUser
@@ -144,6 +145,7 @@ def decide(
     if decision.action == Action.APPROVE:
         require_confirmation(session, application)
         _require_earlier_decided(session, application)
+        require_tax_record(session, application)  # a transfer's deed-tax record, checked again
     note = {"reason": decision.reason} if decision.reason else None
     if decision.missing:
         note = {**(note or {}), "missing": [vars(item) for item in decision.missing]}

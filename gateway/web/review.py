@@ -12,6 +12,7 @@ from gateway.audit.reads import note_read
 from gateway.applications.documents import SupplementItem
 from gateway.applications.states import Action
 from gateway.catalogue.materials import MATERIALS
+from gateway.department_records import views as department_records
 from gateway.errors import NotFound
 from gateway.materials import downloads
 from gateway.persistence.models import Application, StaffUser
@@ -58,6 +59,10 @@ def application_page(request: Request, runtime: RuntimeDep, db: WebDb,
     a = find_application(db, application_no)
     note_read(request, audit.read_of(a, actor=reviewer.username, actor_role=reviewer.role, what="review.page"))
     extract = register_extract(db, a.unit_code)
+    records = department_records.records_for(db, registration_type=a.registration_type, unit_code=a.unit_code)
+    if records:
+        note_read(request, audit.read_of(a, actor=reviewer.username, actor_role=reviewer.role,
+                                         what="review.department_records"))
     owners = {o["id_number"].upper() for o in extract["owners"]}
     claimer = db.get(StaffUser, a.claimed_by_id) if a.claimed_by_id else None
     return render(request, "review/detail.html", {
@@ -65,7 +70,7 @@ def application_page(request: Request, runtime: RuntimeDep, db: WebDb,
         "deadline": views.deadlines_of(db, runtime.settings, [a])[a.id], "history": views.history_of(a),
         "claimer": claimer.username if claimer else None, "mine": a.claimed_by_id == reviewer.id,
         "choices": catalogue_view.material_choices(RegistrationType(a.registration_type)), "done": done,
-        "supplement": views.supplement_request(a),
+        "supplement": views.supplement_request(a), "department_records": records,
     })
 
 

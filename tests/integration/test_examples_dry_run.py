@@ -35,6 +35,8 @@ from tests.unit.bank_adapters.example_applications import EXAMPLE_REQUESTS
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "interface" / "examples"
 NS = {"g": "urn:pingluo-bdc:mortgage-gateway:v1"}
 KEY_FILES = {"bank": "bank", "housing_fund": "housing-fund", "rural_bank": "rural-bank"}
+DEPARTMENT_FINDINGS = {"ownership-transfer-request.xml": {("tax.record_missing", "sale_contract_no")},
+                       "pre-notice-mortgage-request.xml": {("contract.not_filed", "sale_contract_no")}}
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +82,11 @@ def test_the_example_passes_the_dry_run_against_the_demo_register(demo, name):
 
     assert response.status_code == 200, response.text
     result = response.json()
-    assert result["outcome"] != "REFUSED", result["findings"]
+    # The demo has no tax bureau nor housing bureau: the combined filing's deed-tax record (契税) and the
+    # pre-notice's filed contract (网签备案) can only come from them, so those findings are expected
+    # (docs/interface/departments.md).
+    expected = DEPARTMENT_FINDINGS.get(name, set())
+    findings = [f for f in result["findings"] if (f["code"], f["field"]) not in expected]
+    assert not [f for f in findings if f["severity"] == "REFUSE"], result["findings"]
     # Nor anything a reviewer would have to look into: what the example restates is what the register holds.
-    assert [(f["code"], f["field"]) for f in result["findings"] if f["severity"] in ("REFUSE", "REVIEW")] == []
+    assert [(f["code"], f["field"]) for f in findings if f["severity"] in ("REFUSE", "REVIEW")] == []

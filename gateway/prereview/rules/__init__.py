@@ -14,6 +14,8 @@ from gateway.prereview import codes as c
 from gateway.prereview.findings import Finding, FindingKind
 from gateway.prereview.rules import amounts, change, circumstances, encumbrances, materials, mortgage, parties, unit
 from gateway.prereview.rules import transfer_discharge as td
+from gateway.prereview.rules import ownership
+from gateway.prereview.rules import department_records
 from gateway.prereview.rules.common import ACTING_ON_MORTGAGE, ALL_TYPES, CREATING, GENERAL_TERMS, T
 from gateway.register.view import RegisterView
 
@@ -43,9 +45,9 @@ RULES: tuple[Rule, ...] = (
     Rule(unit.unit_exists_in_fitting_state, ALL_TYPES, (c.UNIT_NOT_FOUND, c.UNIT_STATE_MISMATCH)),
     Rule(unit.purchase_pre_notice_registered, _types(T.PRE_NOTICE_MORTGAGE), (c.UNIT_NO_PURCHASE_PRE_NOTICE,)),
     Rule(encumbrances.unit_not_seized, ALL_TYPES, (c.UNIT_SEIZED, c.UNIT_SEIZED_REVIEW)),
-    Rule(encumbrances.objection_acknowledged, CREATING | {T.MORTGAGE_CHANGE},
+    Rule(encumbrances.objection_acknowledged, CREATING | {T.MORTGAGE_CHANGE, T.OWNERSHIP_TRANSFER},
          (c.UNIT_OBJECTION, c.UNIT_OBJECTION_UNDERTAKING_MISSING)),
-    Rule(encumbrances.no_conflicting_pre_notice, CREATING,
+    Rule(encumbrances.no_conflicting_pre_notice, CREATING | {T.OWNERSHIP_TRANSFER},
          (c.UNIT_CONFLICTING_PRE_NOTICE, c.UNIT_PRE_NOTICE_HOLDER_CONSENTED, c.UNIT_PRE_NOTICE_HOLDER_UNKNOWN)),
     Rule(parties.mortgagors_are_owners, CREATING,
          (c.UNIT_OWNERS_UNKNOWN, c.MORTGAGORS_MISSING, c.MORTGAGORS_DUPLICATE, c.MORTGAGORS_NOT_OWNERS,
@@ -84,6 +86,21 @@ RULES: tuple[Rule, ...] = (
     Rule(td.discharge_reason_given, _types(T.MORTGAGE_DISCHARGE),
          (c.DISCHARGE_REASON_MISSING, c.DISCHARGE_COURT_DOCUMENT_MISSING)),
     Rule(td.construction_permit_given, _types(T.CONSTRUCTION_MORTGAGE), (c.CONSTRUCTION_PERMIT_NO_MISSING,)),
+    Rule(ownership.transfer_is_combined, _types(T.OWNERSHIP_TRANSFER), (c.TRANSFER_NOT_LINKED,)),
+    Rule(ownership.sellers_are_owners, _types(T.OWNERSHIP_TRANSFER),
+         (c.TRANSFER_SELLERS_MISSING, c.TRANSFER_SELLERS_NOT_OWNERS, c.TRANSFER_OWNER_NOT_SELLING)),
+    Rule(ownership.buyers_are_the_mortgagors, _types(T.OWNERSHIP_TRANSFER),
+         (c.TRANSFER_BUYERS_MISSING, c.TRANSFER_MORTGAGORS_NOT_BUYERS)),
+    Rule(ownership.sale_terms_given, _types(T.OWNERSHIP_TRANSFER),
+         (c.TRANSFER_SALE_CONTRACT_MISSING, c.TRANSFER_SALE_PRICE_MISSING)),
+    Rule(ownership.carried_over_mortgages_consented, _types(T.OWNERSHIP_TRANSFER),
+         (c.TRANSFER_MORTGAGEE_CONSENT_MISSING,)),
+    Rule(ownership.mortgage_filed_with_its_transfer, _types(T.MORTGAGE_FIRST, T.MORTGAGE_FIRST_MAXIMUM),
+         (c.TRANSFER_MORTGAGE_NOT_COMBINED,)),
+    Rule(department_records.tax_record_matches, _types(T.OWNERSHIP_TRANSFER),
+         (c.TAX_RECORD_MISSING, c.TAX_RECORD_MISMATCH)),
+    Rule(department_records.contract_filed, _types(T.PRE_NOTICE_MORTGAGE),
+         (c.CONTRACT_NOT_FILED, c.CONTRACT_BUYERS_DIFFER)),
     Rule(circumstances.special_circumstances, ALL_TYPES,
          (c.COMPLEX_SURVEY_REQUIRED, c.COMPLEX_ANNOUNCEMENT_REQUIRED, c.COMPLEX_UNNOTARISED_INHERITANCE)),
     Rule(circumstances.unit_needs_survey, ALL_TYPES, (c.UNIT_NEEDS_SURVEY,)),

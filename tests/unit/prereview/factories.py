@@ -19,6 +19,7 @@ from bank_adapters.canonical import (
     ChangeItem,
     DischargeReason,
     IdType,
+    LinkRef,
     MaterialRef,
     Mortgagee,
     Party,
@@ -26,6 +27,7 @@ from bank_adapters.canonical import (
 )
 from gateway.prereview.identifiers import organisation_code_check_character
 from gateway.register.view import (
+    ContractFact,
     EncumbranceKind,
     EncumbranceRecord,
     MortgageKind,
@@ -33,6 +35,7 @@ from gateway.register.view import (
     MortgageStatus,
     OwnerRecord,
     RegisterView,
+    TaxRecordFact,
     UnitRecord,
     UnitState,
     UnitUse,
@@ -133,6 +136,20 @@ def encumbrance(kind: EncumbranceKind, *, holder: Party | None = None, active: b
     )
 
 
+def filed_contract(**overrides) -> ContractFact:
+    """The housing bureau's filed sale contract of the off-plan flat, bought by 王建国 and 李秀梅."""
+    base = ContractFact(record_id="DR" + "0" * 31 + "1", contract_no=SALE_CONTRACT_NO, status="FILED",
+                        buyer_id_numbers=(WANG.id_number, LI.id_number))
+    return replace(base, **overrides)
+
+
+def tax_record(**overrides) -> TaxRecordFact:
+    """The tax bureau's deed-tax record (完税) of a sale of the home to 王建国 and 李秀梅."""
+    base = TaxRecordFact(record_id="DR" + "0" * 31 + "2", record_no="PL-TAX-2026-000123", status="PAID",
+                         sale_contract_no=SALE_CONTRACT_NO, taxpayer_id_numbers=(WANG.id_number, LI.id_number))
+    return replace(base, **overrides)
+
+
 def application(**overrides) -> CanonicalApplication:
     """A clean general first mortgage by the test bank on the co-owned home."""
     base = CanonicalApplication(
@@ -192,7 +209,7 @@ def _new_building_scenarios() -> dict[RegistrationType, tuple[CanonicalApplicati
             registration_type=T.PRE_NOTICE_MORTGAGE, unit_code=OFF_PLAN_CODE, mortgagee=FUND,
             materials=materials(*contracts, "PURCHASE_CONTRACT")),
             register(unit=unit(UnitState.OFF_PLAN, code=OFF_PLAN_CODE), owners=owners(DEVELOPER, share="单独所有"),
-                     encumbrances=buyers)),
+                     encumbrances=buyers, filed_contracts=(filed_contract(),))),
     }
 
 
@@ -214,8 +231,29 @@ def _scenarios() -> dict[RegistrationType, tuple[CanonicalApplication, RegisterV
     }
 
 
+SALE_CONTRACT_NO = "PLWQ-2026-000318"
+GAO = Party("高志远", IdType.RESIDENT_ID, resident_id("64022119900418005"))  # a buyer
+LIN = Party("林晓燕", IdType.RESIDENT_ID, resident_id("64022119920906008"))  # a buyer
+
+
+def transfer_scenario() -> tuple[CanonicalApplication, RegisterView]:
+    """王建国 and 李秀梅 sell their mortgage-free home to 高志远 and 林晓燕, whose bank files the transfer
+    (position 1 of a group with its mortgage); the tax bureau's record for the contract is in."""
+    from gateway.register.view import TaxRecordFact
+
+    app = application(
+        registration_type=T.OWNERSHIP_TRANSFER, **_NO_TERMS, mortgagors=(GAO, LIN), sellers=(WANG, LI),
+        buyers=(GAO, LIN), sale_contract_no=SALE_CONTRACT_NO, sale_price=Decimal("680000.00"),
+        link=LinkRef("ZYDY-2026-0318", 1, 2), materials=materials("SALE_CONTRACT", "ID_DOCUMENT"))
+    tax = TaxRecordFact(record_id="DR-1", record_no="PL-TAX-2026-000318", status="PAID",
+                        sale_contract_no=SALE_CONTRACT_NO, taxpayer_id_numbers=(GAO.id_number, LIN.id_number))
+    return app, register(tax_records=(tax,))
+
+
 def scenario(registration_type: RegistrationType) -> tuple[CanonicalApplication, RegisterView]:
     """A clean (application, register) pair for the type: no REFUSE or REVIEW finding."""
+    if registration_type is T.OWNERSHIP_TRANSFER:
+        return transfer_scenario()
     return _scenarios()[registration_type]
 
 
