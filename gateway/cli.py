@@ -65,10 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
 
     institution = commands.add_parser("institution", help="institutions").add_subparsers(title="institution commands")
-    add = institution.add_parser("add", help="register a bank or housing-fund centre")
+    add = institution.add_parser("add", help="register a bank, housing-fund centre or department")
     add.add_argument("--code", required=True, help="unified social credit code")
     add.add_argument("--name", required=True)
-    add.add_argument("--kind", required=True, choices=["bank", "housing_fund"])
+    add.add_argument("--kind", required=True, choices=["bank", "housing_fund", "department"])
+    add.add_argument("--role", choices=["tax_bureau", "housing_bureau", "fund_centre"],
+                     help="a department's role (required for --kind department; fund_centre for a housing_fund)")
     add.add_argument("--cert", required=True, type=Path, help="PEM signing certificate")
     add.add_argument("--callback-url", help="https (plain http only to a loopback host)")
     add.add_argument("--parent", help="code of the head institution, to register a branch")
@@ -239,7 +241,7 @@ def _institution_add(args) -> None:
     with transaction(runtime.sessions) as session:
         create_institution(session, actor=cli_actor(), request_id=None, code=args.code, name=args.name,
                            kind=args.kind, cert_pem=args.cert.read_bytes(), trust=runtime.trust,
-                           callback_url=args.callback_url, parent_code=args.parent)
+                           callback_url=args.callback_url, parent_code=args.parent, department_role=args.role)
     print(f"institution {args.code} registered")
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.applications.transfers import is_transferee
-from gateway.errors import NotFound
+from gateway.errors import Forbidden, NotFound
 from gateway.persistence.models import Application, Institution
 
 
@@ -30,6 +30,7 @@ class Actor(enum.StrEnum):
 
     ANONYMOUS = "anonymous"
     INSTITUTION = "institution"  # a bank or fund centre whose registered key signed the request (HTTP or XML)
+    DEPARTMENT = "department"  # a department (tax, housing, fund centre) whose registered key signed the request
     CLERK = "clerk"  # 公积金中心经办人, bound to one institution
     REVIEWER = "reviewer"
     SUPERVISOR = "supervisor"
@@ -37,6 +38,8 @@ class Actor(enum.StrEnum):
 
 
 STAFF = (Actor.CLERK, Actor.REVIEWER, Actor.SUPERVISOR, Actor.ADMIN)
+# Who a registered key can stand for: an institution of kind ``department`` is a department, any other an institution.
+SIGNERS = (Actor.INSTITUTION, Actor.DEPARTMENT)
 
 
 class Grant(enum.StrEnum):
@@ -105,8 +108,15 @@ TABLE: tuple[Permission, ...] = (
     _only("watch.read", "its own title-watch subscriptions", institution=YES),
     _only("batch.submit", "send a batch bundle of signed applications (HTTP-signed upload)", institution=YES),
     _only("batch.read", "its own batches' progress, item by item", institution=YES),
-    _only("inbox.read", "its own inbox: every signed document for it, in order, from a cursor", institution=YES),
-    _only("inbox.acknowledge", "acknowledge its own inbox up to a cursor", institution=YES),
+    _only("inbox.read", "its own inbox: every signed document for it, in order, from a cursor", institution=YES,
+          department=YES),
+    _only("inbox.acknowledge", "acknowledge its own inbox up to a cursor", institution=YES, department=YES),
+    _only("department.query", "purpose-bound queries (family housing, a unit's extract) for a department role; "
+          "a bank is refused by the endpoint", institution=YES, department=YES),
+    _only("department.subscribe", "its registration-event subscription, for a department role; a bank is refused "
+          "by the endpoint", institution=YES, department=YES),
+    _only("department.records.submit", "send deed-tax records or filed sale contracts, for its department role; "
+          "a bank is refused by the endpoint", institution=YES, department=YES),
 )
 
 PERMISSIONS: dict[str, Permission] = {permission.action: permission for permission in TABLE}
@@ -125,6 +135,20 @@ def permission(action: str) -> Permission:
         return PERMISSIONS[action]
     except KeyError:
         raise LookupError(f"the action {action!r} is not in gateway.permissions.TABLE") from None
+
+
+def signer_actor(institution: Institution) -> Actor:
+    """The actor an institution's registered key stands for."""
+    return Actor.DEPARTMENT if institution.kind == "department" else Actor.INSTITUTION
+
+
+def signer_grant(institution: Institution, action: str) -> Grant:
+    """How far the table lets the institution whose key signed (a bank, fund centre or department) do
+    ``action``; the standard 403 if not at all (a department calling a bank's route)."""
+    extent = grant(signer_actor(institution), action)
+    if extent is None:
+        raise Forbidden("an institution of this kind may not do this")
+    return extent
 
 
 def grant(actor: Actor | str, action: str) -> Grant | None:

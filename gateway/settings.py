@@ -85,6 +85,9 @@ class Settings(BaseSettings):
         10.0, description="A request body that stalls this long (no bytes) is refused with 408.")
     body_timeout_seconds: float = Field(120.0, description="A request body must arrive whole within this time.")
     http_signature_max_age_seconds: int = Field(300, description="Oldest accepted HTTP signature.")
+    department_queries_per_minute: int = Field(
+        120, ge=1, description="Answered queries a department may make in any 60 seconds (counted in the database).")
+    family_max_children: int = Field(4, ge=0, description="Most minor children in a family-housing query.")
 
     area_code: str = Field("640221", description="County area code, prefixes application numbers.")
     certificate_province: str = Field("宁", description="Province abbreviation on certificate numbers.")

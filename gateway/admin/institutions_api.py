@@ -36,6 +36,9 @@ class InstitutionOut(BaseModel):
     code: str
     name: str
     kind: str
+    department_role: str | None = Field(None, description="tax_bureau | housing_bureau | fund_centre: a department's "
+                                        "role (a housing_fund may be fund_centre); null for a bank")
+    purposes: list[str] = Field(default_factory=list, description="the query purposes a department is allowed")
     status: Literal["active", "disabled"]
     accepts_requests: bool = Field(description="false while it, or its head institution, is disabled")
     parent_code: str | None
@@ -57,7 +60,9 @@ class InstitutionList(BaseModel):
 class InstitutionIn(_Strict):
     code: str = Field(max_length=32, description="unified social credit code (GB 32100)")
     name: str = Field(max_length=1000)
-    kind: str = Field(max_length=32, description="`bank` or `housing_fund`")
+    kind: str = Field(max_length=32, description="`bank`, `housing_fund` or `department`")
+    department_role: str | None = Field(None, max_length=32, description="`tax_bureau`, `housing_bureau` or "
+                                        "`fund_centre`: required for a department; a housing_fund may be fund_centre")
     parent_code: str | None = Field(None, max_length=32, description="the head institution, for a branch")
     callback_url: str | None = Field(None, max_length=2000)
     certificate_pem: str = Field(max_length=100_000, description="its first signing certificate, PEM")
@@ -68,6 +73,11 @@ class InstitutionChange(_Strict):
     callback_url: str | None = Field(None, max_length=2000, description="null or empty: no callback (pull only)")
     output_format: Literal["xml", "json"] | None = Field(
         None, description="xml (XMLDSig) or json (JWS): documents not tied to one submission")
+
+
+class PurposesIn(_Strict):
+    purposes: list[str] = Field(max_length=50, description="every purpose the department may query for "
+                                "(replaces the current set)")
 
 
 class DisableIn(_Strict):
@@ -108,7 +118,7 @@ def create_institution(body: InstitutionIn, session: DbSession,
     administration.create_institution(
         session, actor=admin.username, request_id=current_request_id(), code=body.code, name=body.name,
         kind=body.kind, cert_pem=body.certificate_pem.encode(), trust=runtime.trust,
-        callback_url=body.callback_url, parent_code=body.parent_code)
+        callback_url=body.callback_url, parent_code=body.parent_code, department_role=body.department_role)
     response.headers["Location"] = f"/v1/admin/institutions/{body.code}"
     return _out(administration.view_of(session, body.code))
 
@@ -123,6 +133,16 @@ def update_institution(code: str, body: InstitutionChange, session: DbSession,
         name=body.name if "name" in given else UNCHANGED,
         callback_url=body.callback_url if "callback_url" in given else UNCHANGED,
         output_format=body.output_format if "output_format" in given and body.output_format else UNCHANGED)
+    return _out(administration.view_of(session, code))
+
+
+@router.put("/institutions/{code}/purposes", response_model=InstitutionOut, responses=responses(401, 403, 404, 422))
+def set_purposes(code: str, body: PurposesIn, session: DbSession, admin: Allowed("institution.manage")) -> InstitutionOut:
+    """The purposes a department may query for, as a whole set (a bank: `department.not_a_department`)."""
+    from gateway.departments.grants import set_purposes as set_allowed
+
+    institution = administration.institution_by_code(session, code, for_update=True)
+    set_allowed(session, institution, body.purposes, actor=admin.username, request_id=current_request_id())
     return _out(administration.view_of(session, code))
 
 
@@ -152,6 +172,7 @@ def _out(view: InstitutionView) -> InstitutionOut:
     institution = view.institution
     return InstitutionOut(
         code=institution.code, name=institution.name, kind=institution.kind, status=institution.status,
+        department_role=institution.department_role, purposes=list(view.purposes),
         accepts_requests=view.accepts_requests, parent_code=view.parent.code if view.parent else None,
         branch_codes=[branch.code for branch in view.branches], callback_url=institution.callback_url,
         output_format=institution.output_format or "xml", created_at=institution.created_at, updated_at=institution.updated_at,

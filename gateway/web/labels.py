@@ -18,6 +18,7 @@ ACTION_ZH = {
     "submit": "提交申请", "claim": "认领", "release": "退回队列", "approve": "审核通过", "auto_approve": "自动审核通过",
     "register": "登簿", "reject": "不予登记", "request_supplement": "要求补正", "supplement": "补正材料",
     "start_announcement": "开始公告", "end_announcement": "公告结束", "linked_rejection": "关联申请不予登记",
+    "department_record": "收到部门推送信息，预审结果已更新",
 }
 ROLE_ZH = {"clerk": "公积金中心经办人", "reviewer": "审核人员", "supervisor": "监督人员", "admin": "管理员"}
 ID_TYPE_ZH = {
@@ -39,11 +40,11 @@ MORTGAGE_STATUS_ZH = {"IN_FORCE": "现势", "DISCHARGED": "已注销", "CONVERTE
 ENCUMBRANCE_ZH = {"SEIZURE": "查封", "OBJECTION": "异议登记", "PURCHASE_PRE_NOTICE": "预购商品房预告登记"}
 DOCUMENT_ZH = {"receipt": "受理回执", "supplement_request": "补正通知书", "result": "办理结果", "request": "申请报文"}
 CHANNEL_ZH = {"bank_xml": "银行系统报文", "web": "网上填报"}
-INSTITUTION_KIND_ZH = {"bank": "银行", "housing_fund": "公积金中心"}
+INSTITUTION_KIND_ZH = {"bank": "银行", "housing_fund": "公积金中心", "department": "部门"}
 # Recorded admin actions (admin_actions.action) as the admin pages name them.
 ADMIN_ACTION_ZH = {
     "institution.create": "登记机构", "institution.update": "修改名称或回调地址", "institution.disable": "停用机构",
-    "institution.enable": "启用机构",
+    "institution.enable": "启用机构", "institution.purposes": "修改部门查询用途",
     "certificate.add": "登记签名证书", "certificate.revoke": "吊销签名证书", "certificate.revoke_by_crl": "按 CRL 吊销证书",
     "crl.import": "导入证书吊销列表",
     "staff.create": "创建账号", "staff.set_role": "修改角色", "staff.disable": "停用账号", "staff.enable": "启用账号",

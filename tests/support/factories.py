@@ -18,9 +18,9 @@ BANK_CODE = "91640221MA76B3KX0N"
 OTHER_BANK_CODE = "91640200MA75XQ1F4H"
 UNIT_CODE = "640221001001GB00012F00010001"
 # Departments (信息互联), with valid 统一社会信用代码: two government organs (11…) and a public institution (12…).
-TAX_BUREAU_CODE = "11640221MB12345679"  # 国家税务总局平罗县税务局
-HOUSING_BUREAU_CODE = "11640221MB76543216"  # 平罗县住房和城乡建设局（房产交易中心）
-FUND_CENTRE_CODE = "12640221MB0000001H"  # 石嘴山市住房公积金管理中心平罗管理部
+TAX_BUREAU_CODE = "11640221MB1234562R"  # 国家税务总局平罗县税务局
+HOUSING_BUREAU_CODE = "11640221MB76543229"  # 平罗县住房和城乡建设局（房产交易中心）
+FUND_CENTRE_CODE = "12640221MB0000000E"  # 石嘴山市住房公积金管理中心平罗管理部
 
 MATERIALS = {
     "LOAN_CONTRACT": b"%PDF-1.4 loan contract (test)\n",

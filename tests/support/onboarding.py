@@ -86,3 +86,34 @@ def staff_http(base_url: str, username: str = "reviewer", password: str = PASSWO
     token = client.post("/v1/staff/sessions", json={"username": username, "password": password}).json()["token"]
     client.headers["Authorization"] = f"Bearer {token}"
     return client
+
+
+DEPARTMENT_NAMES = {"tax_bureau": "国家税务总局平罗县税务局", "housing_bureau": "平罗县住房和城乡建设局",
+                    "fund_centre": "石嘴山市住房公积金管理中心平罗管理部"}
+
+
+def add_department(env: dict[str, str], pki_identity, code: str, role: str, purposes=None,
+                   callback_url: str | None = None, *, kind: str = "department") -> str:
+    """A department (税务局, 住建局, 公积金中心) registered through the CLI with its certificate and role; its
+    role's default purposes unless ``purposes`` names exactly the ones it gets. Returns the purposes printed."""
+    callback = ["--callback-url", callback_url] if callback_url else []
+    cli(env, "institution", "add", "--code", code, "--name", DEPARTMENT_NAMES[role], "--kind", kind, "--role", role,
+        "--cert", str(pki_identity.cert_path), *callback)
+    if purposes is None:
+        return cli(env, "institution", "purposes", "--code", code)
+    from gateway.departments.purposes import default_purposes
+
+    current, wanted = set(default_purposes(role)), set(purposes)
+    change = (["--grant", *sorted(wanted - current)] if wanted - current else []) + \
+             (["--revoke", *sorted(current - wanted)] if current - wanted else [])
+    return cli(env, "institution", "purposes", "--code", code, *change)
+
+
+def department_auth(pki_identity) -> HttpSignatureAuth:
+    """A department's HTTP signature with its registered key (like a bank's)."""
+    return HttpSignatureAuth(key_id=pki_identity.fingerprint, private_key=pki_identity.key)
+
+
+def department_http(base_url: str, pki_identity, *, timeout: float = 30) -> httpx.Client:
+    """A department's client: every request signed with its key."""
+    return httpx.Client(base_url=base_url, timeout=timeout, auth=department_auth(pki_identity))
