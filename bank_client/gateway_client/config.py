@@ -67,12 +67,15 @@ class Config:
 
 
 def load_config(path: str | os.PathLike | None = None, *, environ: dict[str, str] | None = None,
-                overrides: dict[str, object] | None = None) -> Config:
+                overrides: dict[str, object] | None = None, default_file: str = DEFAULT_FILE,
+                env_file: str = ENV_FILE, env_keys: dict[str, str] | None = None) -> Config:
     """Read the configuration: ``path``, else ``$BANK_CLIENT_CONFIG``, else ./gateway-client.toml
-    (which may be absent when the environment gives everything)."""
+    (which may be absent when the environment gives everything). The department client reads its own
+    file and variables (``default_file``, ``env_file``, ``env_keys``) into the same keys."""
     environ = os.environ if environ is None else environ
-    explicit = path or environ.get(ENV_FILE)
-    file = Path(explicit) if explicit else Path(DEFAULT_FILE)
+    env_keys = ENV_KEYS if env_keys is None else env_keys
+    explicit = path or environ.get(env_file)
+    file = Path(explicit) if explicit else Path(default_file)
     values: dict[str, object] = {}
     base = Path.cwd()
     if file.is_file():
@@ -83,21 +86,23 @@ def load_config(path: str | os.PathLike | None = None, *, environ: dict[str, str
         base = file.resolve().parent
     elif explicit:
         raise ConfigError(f"configuration file {file} does not exist")
-    for variable, key in ENV_KEYS.items():
+    for variable, key in env_keys.items():
         if environ.get(variable):
             values[key] = environ[variable]
     values.update({key: value for key, value in (overrides or {}).items() if value is not None})
-    return _build(values, base)
+    return _build(values, base, default_file)
 
 
-def _build(values: dict[str, object], base: Path) -> Config:
+def _build(values: dict[str, object], base: Path, default_file: str = DEFAULT_FILE) -> Config:
+    if "department" in values and "institution" not in values:  # a department's file names its code so
+        values = {("institution" if key == "department" else key): value for key, value in values.items()}
     unknown = set(values) - {*ENV_KEYS.values(), "materials", "listen", "jws_algorithm", "timeout_seconds"}
     if unknown:
         raise ConfigError(f"unknown configuration keys: {', '.join(sorted(unknown))}")
     missing = [key for key in ("gateway_url", "institution", "key", "certificate", "gateway_certificate", "store")
                if not values.get(key)]
     if missing:
-        raise ConfigError(f"configuration lacks: {', '.join(missing)} (no {DEFAULT_FILE} here? use --config FILE; "
+        raise ConfigError(f"configuration lacks: {', '.join(missing)} (no {default_file} here? use --config FILE; "
                           "see docs/interface/client.md)")
 
     def path(key: str) -> Path | None:

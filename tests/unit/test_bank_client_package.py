@@ -44,13 +44,24 @@ def test_the_client_imports_only_the_standard_library_and_its_declared_dependenc
     assert not outside, outside
 
 
-def test_the_client_declares_exactly_its_six_dependencies_and_its_command():
+def test_the_department_client_imports_nothing_of_the_gateway_nor_anything_undeclared():
+    imported = imported_top_level_modules()
+    department = {name for name, files in imported.items() if any(f.startswith("department") for f in files)}
+    assert "httpx" in department, "no department module scanned: the scan is broken"
+    assert not department & {"gateway", "bank_adapters", "signing"}, department
+    outside = sorted(name for name in department - ALLOWED_IMPORTS if name not in sys.stdlib_module_names
+                     and name != "__future__")
+    assert not outside, outside
+
+
+def test_the_client_declares_exactly_its_six_dependencies_and_its_two_commands():
     project = tomllib.loads((CLIENT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     names = {requirement.split(">")[0].split("=")[0].split("[")[0].strip().lower()
              for requirement in project["dependencies"]}
     assert names == ALLOWED_DEPENDENCIES
     assert project["name"] == "gateway-client"
-    assert project["scripts"] == {"gateway-client": "gateway_client.cli:main"}
+    assert project["scripts"] == {"gateway-client": "gateway_client.cli:main",
+                                  "department-client": "gateway_client.department:main"}
 
 
 def test_make_install_installs_the_client_too():
@@ -59,7 +70,7 @@ def test_make_install_installs_the_client_too():
     assert "pip install --quiet -e ./bank_client" in makefile
 
 
-def test_every_client_module_loads_where_the_gateway_cannot_be_imported():
+def test_every_client_module_and_both_commands_load_where_the_gateway_cannot_be_imported():
     import subprocess
 
     blocker = """
@@ -74,10 +85,12 @@ for module in pkgutil.iter_modules(gateway_client.__path__):
     if module.name != '__main__':
         importlib.import_module('gateway_client.' + module.name)
 from gateway_client.cli import main
-try:
-    main(['--help'])
-except SystemExit as exit:
-    assert exit.code == 0
+from gateway_client.department import main as department_main
+for command in (main, department_main):
+    try:
+        command(['--help'])
+    except SystemExit as exit:
+        assert exit.code == 0
 print('ok')
 """
     done = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True, timeout=60, cwd="/")
