@@ -28,22 +28,27 @@ from .store import Store
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    return run("gateway-client", lambda: args.command(
+        load_config(args.config, overrides={"gateway_url": args.url, "store": args.store}), args))
+
+
+def run(prog: str, command, *, refusal_status: bool = False) -> int:
+    """Run one command the way both clients do: JSON on stdout, errors on stderr, the documented exit status."""
     try:
-        config = load_config(args.config, overrides={"gateway_url": args.url, "store": args.store})
-        return args.command(config, args) or 0
+        return command() or 0
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as command-line tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own recipe (signal docs)
         return 0
     except GatewayRefused as exc:
-        if exc.problem:
-            output({"refused": exc.problem})  # every finding the gateway listed, for the operator to fix
-        print(f"gateway-client: {exc}", file=sys.stderr)
+        if exc.problem:  # every finding the gateway listed, for the operator to fix
+            output({"refused": exc.problem, "http_status": exc.status} if refusal_status else {"refused": exc.problem})
+        print(f"{prog}: {exc}", file=sys.stderr)
         return exc.exit_status
     except ClientError as exc:
-        print(f"gateway-client: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return exc.exit_status
     except httpx.HTTPError as exc:
-        print(f"gateway-client: cannot reach the gateway: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"{prog}: cannot reach the gateway: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -10,17 +10,13 @@ refused, 2 configuration or input, 3 a signature from the gateway did not verify
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
-import httpx
-
 from . import __version__
-from .cli import cmd_gateway_certificate, cmd_verify, output, verifier_for
+from .cli import cmd_gateway_certificate, cmd_verify, output, run, verifier_for
 from .config import Config, load_config
 from .department_api import DepartmentApi, member
-from .errors import ClientError, ConfigError, GatewayRefused, VerificationFailed
+from .errors import ConfigError, VerificationFailed
 from .keys import load_identity
 from .listen import CallbackReceiver
 from .store import Store
@@ -41,26 +37,9 @@ EVENT_KIND = "registration_event"
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        config = load_config(args.config, overrides={"gateway_url": args.url, "store": args.store},
-                             default_file=DEFAULT_FILE, env_file=ENV_FILE, env_keys=ENV_KEYS)
-        return args.command(config, args) or 0
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except GatewayRefused as exc:
-        if exc.problem:
-            output({"refused": exc.problem, "http_status": exc.status})
-        print(f"department-client: {exc}", file=sys.stderr)
-        return exc.exit_status
-    except ClientError as exc:
-        print(f"department-client: {exc}", file=sys.stderr)
-        return exc.exit_status
-    except httpx.HTTPError as exc:
-        print(f"department-client: cannot reach the gateway: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return run("department-client", lambda: args.command(
+        load_config(args.config, overrides={"gateway_url": args.url, "store": args.store},
+                    default_file=DEFAULT_FILE, env_file=ENV_FILE, env_keys=ENV_KEYS), args), refusal_status=True)
 
 
 def parser() -> argparse.ArgumentParser:

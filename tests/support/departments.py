@@ -17,23 +17,19 @@ from pathlib import Path
 import httpx
 from lxml import etree
 
-from bank_adapters import CanonicalApplication, IdType, LinkRef, Party, RegistrationType
+from bank_adapters import CanonicalApplication, LinkRef, Party, RegistrationType
 from tests.support import factories, scenarios as s
+from tests.support.department_records import (  # noqa: F401 (re-exported for the end-to-end tests)
+    BUYERS, OFF_PLAN, OFF_PLAN_CONTRACT_NO, SALE_CONTRACT_NO, SELLERS, UNIT, filed_contract, parties, tax_record,
+)
 from tests.support.onboarding import add_bank, add_department
 from tests.support.processes import BIN, Process, cli, free_port
 from tests.support.watch import row, write_csv
 
 PASSWORD = "departments-e2e-password"
-UNIT = factories.UNIT_CODE
-OFF_PLAN = s.OFF_PLAN_CODE
-SELLERS = factories.application().mortgagors  # 王建国, 李秀梅: the recorded owners of UNIT
-BUYERS = (Party("赵志强", IdType.RESIDENT_ID, "64022119900101001X"),
-          Party("孙丽", IdType.RESIDENT_ID, "640221199203040022"))
 CARRIED_OVER_NO = s.EXISTING_NO  # the seller's mortgage at the seller's bank, carried over (带押过户)
 SELLERS_BANK = factories.OTHER_BANK_CODE
-SALE_CONTRACT_NO = "WQ2026-000456"
 SALE_PRICE = "1200000.00"
-OFF_PLAN_CONTRACT_NO = "WQ2026-000789"
 
 
 @dataclass(frozen=True)
@@ -186,18 +182,7 @@ def buyers_mortgage(group_id: str) -> CanonicalApplication:
 
 # --- the departments' records ---------------------------------------------------------------------------------------
 
-def parties(people) -> list[dict]:
-    return [{"name": p.name, "id_type": p.id_type.value, "id_number": p.id_number} for p in people]
-
-
-def tax_record(record_no: str = "PL-TAX-2026-000123", **overrides) -> dict:
-    return {"record_no": record_no, "status": "PAID", "unit_code": UNIT, "sale_contract_no": SALE_CONTRACT_NO,
-            "taxpayers": parties(BUYERS), "tax_amount": "18000.00", "decided_on": "2026-12-01", **overrides}
-
-
-def filed_contract(**overrides) -> dict:
-    return {"contract_no": OFF_PLAN_CONTRACT_NO, "unit_code": OFF_PLAN, "buyers": parties(SELLERS),
-            "price": "680000.00", "filed_on": "2026-11-20", "status": "FILED", **overrides}
+# The records' bodies, the parties and the units are the integration tests' (tests/support/department_records.py).
 
 
 def write_json(path: Path, value: dict) -> Path:
