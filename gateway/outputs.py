@@ -32,6 +32,7 @@ REPEATABLE = frozenset({
     ("Findings", "Finding"), ("Supplement", "Item"), ("Obligors", "Obligor"), ("Other", "Item"),
     ("Violations", "Violation"), ("Applications", "Count"), ("IntakeRefusals", "Count"),
     ("SupplementRequests", "Material"), ("WatchedBy", "Application"), ("WatchedBy", "Mortgage"),
+    ("Transfer", "CarriedOver"),
 })
 _XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 

@@ -2,7 +2,9 @@
 
 Linked applications (e.g. a 组合贷's two mortgages, or a discharge and a new mortgage) are
 entered all-or-nothing: nothing is registered until every member is approved, then all are
-registered in one transaction in position order; if one is refused, all are.
+registered in one transaction in position order; if one is refused, all are. Just before a group
+with an ownership transfer is entered, the transfer's deed-tax record is checked again; a transfer
+whose record no longer fits goes back to the reviewers' queue and the group waits.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ from gateway.tasks.registry import enqueue
 from gateway.register.service import earlier_open_applications, enter_in_register
 from gateway.register.combined_registration import OWNERSHIP_TRANSFER, check_combined_group, transfer_facts
 from gateway.register.ownership import enter_transfer
+from gateway.department_records.checks import require_tax_record
+from gateway.department_records.errors import TaxRecordMismatch, TaxRecordMissing
 
 REGISTRAR = Actor.system("register")
 
@@ -94,6 +98,8 @@ def _register_group(session: Session, runtime, members: list[Application], *, at
     if any(earlier_open_applications(session, m) for m in members):
         return []  # 顺位 follows the time of receipt: wait for the earlier ones
     check_combined_group(members)
+    if not _tax_records_still_fit(session, runtime, members, at=at):
+        return []  # a transfer went back to the reviewers: the group waits for it again
     notices = []
     for member in members:
         transition(session, runtime.settings, member, Action.REGISTER, REGISTRAR, at=at)
@@ -113,6 +119,26 @@ def _register_group(session: Session, runtime, members: list[Application], *, at
         notices.append(issue_notice(session, runtime, member, decision="APPROVED", at=at,
                                     registration=registration_facts(session, entry)))
     return notices
+
+
+def _tax_records_still_fit(session: Session, runtime, members: list[Application], *, at: datetime) -> bool:
+    """The deed-tax record of each ownership transfer in the group, checked once more just before the
+    group is entered (the check at its approval; docs/interface/departments.md §8): a transfer whose
+    record has since gone missing or become conflicting goes back to the reviewers' queue, and the
+    group registers only once it is approved again — or is rejected, with the whole group."""
+    fit = True
+    for member in (m for m in members if m.registration_type == OWNERSHIP_TRANSFER):
+        try:
+            require_tax_record(session, member)
+        except (TaxRecordMissing, TaxRecordMismatch) as refusal:
+            transition(session, runtime.settings, member, Action.RETURN_TO_REVIEW, REGISTRAR, at=at,
+                       note={"reason": _RETURNED_REASON, "code": refusal.code, "finding": refusal.extra.get("finding")})
+            member.claimed_by_id = None
+            fit = False
+    return fit
+
+
+_RETURNED_REASON = "登簿前复核：税务机关推送的契税信息已缺失或与申请不符，退回审核；待税务机关更正后重新审核通过，或不予登记"
 
 
 def registration_facts(session: Session, entry) -> documents.RegistrationFacts:

@@ -35,6 +35,7 @@ class Action(enum.StrEnum):
     LINKED_REJECTION = "linked_rejection"  # a linked application was refused: all-or-nothing
     CONFIRM_TRANSFER = "confirm_transfer"  # the transferee joins a transfer (an event, no new status)
     DEPARTMENT_RECORD = "department_record"  # a department's record arrived: findings refreshed (an event)
+    RETURN_TO_REVIEW = "return_to_review"  # checked again at registration and no longer fit: reviewed again
 
 
 # (from, action) -> to. ``None`` as the source is "not yet an application".
@@ -50,6 +51,7 @@ TRANSITIONS: dict[tuple[Status | None, Action], Status] = {
     (Status.ANNOUNCING, Action.END_ANNOUNCEMENT): Status.QUEUED,
     (Status.SUPPLEMENT_REQUESTED, Action.SUPPLEMENT): Status.QUEUED,
     (Status.APPROVED, Action.REGISTER): Status.REGISTERED,
+    (Status.APPROVED, Action.RETURN_TO_REVIEW): Status.QUEUED,
     **{
         (status, Action.LINKED_REJECTION): Status.REJECTED
         for status in (Status.QUEUED, Status.IN_REVIEW, Status.SUPPLEMENT_REQUESTED,

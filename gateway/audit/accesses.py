@@ -34,7 +34,8 @@ ACTION_ZH = {"data.read": "查阅", "document.store": "保存签名文件", "app
              "application.confirm_transfer": "受让方确认", "audit.access_report": "查询访问记录",
              "department.query": "部门查询", "registration_event.publish": "登记信息推送（部门）",
              "department_record.tax": "税务局推送契税信息", "department_record.contract": "住建部门推送网签备案合同",
-             "application.department_record": "收到部门推送信息，预审结果更新"}
+             "application.department_record": "收到部门推送信息，预审结果更新",
+             "application.return_to_review": "登簿前复核不符，退回审核"}
 # Entries whose details say what was read or returned (the report's "what" column).
 READS = frozenset({"data.read", "department.query", "registration_event.publish"})
 

@@ -4,7 +4,8 @@ Called for the OWNERSHIP_TRANSFER member of a combined group, in the group's reg
 transaction and in position order: after the seller's bank's discharge (if any) and before the
 buyers' new mortgage, which then takes the next free priority. The owners become the buyers (the
 former owners are kept in ``ownership_transfers``), mortgages still in force are carried over with
-the buyers as their mortgagors, and the registration is told to the subscribed departments.
+the buyers as their mortgagors, and the registration is told to the subscribed departments and, by
+title watch, to the unit's watchers (docs/interface/watch.md).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from gateway.register.service import RegisterConflict
 from gateway.registration_events.service import record_registration
 from gateway.settings import Settings
 from gateway.timezone import LOCAL_TZ
+from gateway.watch import events as watch_events, service as watch
 
 EVENT_TYPE = "OWNERSHIP_TRANSFER"
 
@@ -59,7 +61,19 @@ def enter_transfer(
                  "buyers": [_party_json(p) for p in canonical.buyers],
                  "sale_contract_no": transfer.sale_contract_no, "sale_price": canonical.sale_price,
                  "carried_over": carried_over})
+    _tell_watchers(session, transfer, actor_code=canonical.mortgagee.code, owner_count=len(canonical.buyers))
     return transfer
+
+
+def _tell_watchers(session: Session, transfer: OwnershipTransfer, *, actor_code: str, owner_count: int) -> None:
+    """Title watch: the unit's other watchers (the carried-over mortgagee above all) learn that the owners
+    changed — never who they are; the buyers' bank that filed the transfer is not told."""
+    carried = session.execute(select(RegisteredMortgage.certificate_no, RegisteredMortgage.priority).where(
+        RegisteredMortgage.unit_code == transfer.unit_code, RegisteredMortgage.status == "IN_FORCE",
+    ).order_by(RegisteredMortgage.priority)).all()
+    event = watch_events.transfer_event(transfer, actor_code=actor_code, owner_count=owner_count,
+                                        carried_over=[(number, priority) for number, priority in carried])
+    watch.record_event(session, event)
 
 
 def _titled_unit(session: Session, canonical: CanonicalApplication) -> PropertyUnit:

@@ -23,6 +23,7 @@ class EventKind(enum.StrEnum):
     PURCHASE_PRE_NOTICE = "PURCHASE_PRE_NOTICE"  # 预购商品房预告登记（买受人）
     MORTGAGE = "MORTGAGE"  # another mortgage or mortgage pre-notice (抵押权 / 抵押预告登记)
     MORTGAGE_DISCHARGE = "MORTGAGE_DISCHARGE"  # another mortgage discharged (抵押权注销)
+    OWNERSHIP_TRANSFER = "OWNERSHIP_TRANSFER"  # the owners changed by a sale the gateway entered (所有权转移登记)
 
 
 class Source(enum.StrEnum):
@@ -113,4 +114,18 @@ def discharge_event(mortgage, *, reference: str, registered_on: date, source: So
         registered_on=registered_on, registered_at=registered_at, source=source, actor_code=mortgage.mortgagee_code,
         facts=mortgage_facts(mortgage.certificate_no, mortgage.kind, mortgage.priority, mortgage.mortgagee_code,
                              mortgage.mortgagee_name),
+    )
+
+
+def transfer_event(transfer, *, actor_code: str, owner_count: int,
+                   carried_over: list[tuple[str, int]]) -> RegisterEvent:
+    """An ownership transfer the gateway entered (``transfer``: its ``OwnershipTransfer`` row), told without
+    the sellers or buyers: how many owners there now are, and the mortgages (certificate no., priority)
+    carried over to them. ``actor_code``: the institution that filed the transfer (the buyers' bank)."""
+    return RegisterEvent(
+        unit_code=transfer.unit_code, kind=EventKind.OWNERSHIP_TRANSFER, reference=transfer.certificate_no,
+        registered_on=local_day(transfer.registered_at), registered_at=transfer.registered_at, source=Source.GATEWAY,
+        actor_code=actor_code,
+        facts={"certificate_no": transfer.certificate_no, "owner_count": owner_count,
+               "carried_over": [{"certificate_no": number, "priority": priority} for number, priority in carried_over]},
     )

@@ -69,3 +69,10 @@ def _event(event: etree._Element, notice) -> None:
         _el(mortgage, "MortgageeName", facts["mortgagee_name"])
         if facts.get("converted_from"):
             _el(mortgage, "ConvertedFrom", facts["converted_from"])
+    elif notice.event_kind == "OWNERSHIP_TRANSFER":
+        transfer = _el(event, "Transfer")
+        _el(transfer, "OwnerCount", facts["owner_count"])
+        for carried in facts.get("carried_over", ()):
+            mortgage = _el(transfer, "CarriedOver")
+            _el(mortgage, "CertificateNo", carried["certificate_no"])
+            _el(mortgage, "Priority", carried["priority"])

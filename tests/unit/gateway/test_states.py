@@ -28,6 +28,12 @@ def test_a_refused_linked_application_takes_an_approved_sibling_down_with_it():
     assert next_status(Status.APPROVED, Action.LINKED_REJECTION) == Status.REJECTED
 
 
+def test_an_approved_application_that_no_longer_fits_at_registration_goes_back_to_the_queue():
+    assert next_status(Status.APPROVED, Action.RETURN_TO_REVIEW) == Status.QUEUED
+    with pytest.raises(IllegalTransition):
+        next_status(Status.REGISTERED, Action.RETURN_TO_REVIEW)
+
+
 def test_a_supplement_request_pauses_the_application_until_supplemented():
     paused = next_status(Status.IN_REVIEW, Action.REQUEST_SUPPLEMENT)
     assert paused == Status.SUPPLEMENT_REQUESTED
