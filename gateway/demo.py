@@ -1,4 +1,5 @@
-"""Demo data for ``make run``: keys, a bank, a housing-fund centre, staff — created on first run."""
+"""Demo data for ``make run``: keys, banks, a housing-fund centre, the tax and housing bureaus, staff —
+created on first run (the departments also added to a demo made before they existed)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
+from gateway.keys import key_paths
 from gateway.persistence.db import make_engine, make_session_factory, transaction
 from gateway.persistence.migrate import upgrade
 from gateway.persistence.types import utcnow
@@ -18,7 +20,16 @@ from signing.trust import TrustStore
 # Fictitious institutions (the ones docs/interface/examples use); valid check characters (GB 32100, GB 11714).
 DEMO_BANK = {"code": "91640221MA76R3PK3Q", "name": "宁夏示例银行股份有限公司平罗支行", "kind": "bank"}
 DEMO_FUND = {"code": "12640200455762132G", "name": "石嘴山市住房公积金管理中心平罗管理部", "kind": "housing_fund"}
+FUND_ROLE = "fund_centre"  # the demo housing-fund centre is also a department (docs/interface/departments.md §1)
 DEMO_RURAL_BANK = {"code": "91640221MA75XQ2D4J", "name": "宁夏示例农村商业银行股份有限公司平罗支行", "kind": "bank"}
+# The departments of docs/interface/departments.md (the codes its examples use).
+DEMO_TAX_BUREAU = {"code": "11640221MB1234562R", "name": "国家税务总局平罗县税务局", "kind": "department",
+                   "department_role": "tax_bureau"}
+DEMO_HOUSING_BUREAU = {"code": "11640221MB76543229", "name": "平罗县住房和城乡建设局", "kind": "department",
+                       "department_role": "housing_bureau"}
+# credentials.json key -> (institution, key file stem in the demo folder, certificate's common name)
+DEMO_DEPARTMENTS = {"tax_bureau": (DEMO_TAX_BUREAU, "tax-bureau", "Demo Tax Bureau"),
+                    "housing_bureau": (DEMO_HOUSING_BUREAU, "housing-bureau", "Demo Housing Bureau")}
 DEMO_REGISTER = Path(__file__).parent / "register" / "demo_register.csv"
 
 
@@ -32,8 +43,29 @@ def initialise_demo(settings: Settings, *, out: TextIO) -> dict:
         _create(settings, credentials_path)
     _hold_fund_key(settings)
     credentials = json.loads(credentials_path.read_text())
+    if any(name not in credentials for name in DEMO_DEPARTMENTS):
+        credentials = _add_departments(settings, credentials_path, credentials)
+    _write_client_configs(settings, credentials)
     _print(settings, credentials, out)
     return credentials
+
+
+def _write_client_configs(settings: Settings, credentials: dict) -> None:
+    """``demo/<department>.toml`` for ``department-client --config`` (docs/interface/departments.md §10),
+    rewritten at every run so that it follows the gateway's URL."""
+    demo = settings.data_dir / "demo"
+    gateway_certificate = key_paths(settings)[1].resolve()
+    stems = {name: stem for name, (_, stem, _) in DEMO_DEPARTMENTS.items()} | {"housing_fund": "housing-fund"}
+    for name, stem in stems.items():
+        if not credentials.get(name, {}).get("department_role") or not (demo / f"{stem}-key.pem").exists():
+            continue
+        text = (f"# written by `gateway demo init` (rewritten at every run): the demo {name.replace('_', ' ')}\n"
+                f"gateway_url = {json.dumps(settings.public_base_url)}\n"
+                f"department = {json.dumps(credentials[name]['code'])}\n"
+                f'key = "{stem}-key.pem"\ncertificate = "{stem}-cert.pem"\n'
+                f"gateway_certificate = {json.dumps(str(gateway_certificate))}\n"
+                f'store = "{stem}-store"\n')
+        _write(demo / f"{stem}.toml", text.encode())
 
 
 def _write(path: Path, data: bytes, *, private: bool = False) -> None:
@@ -52,15 +84,7 @@ def _create(settings: Settings, credentials_path: Path) -> None:
     _write(demo / "ca-key.pem", private_key_to_pem(ca_key), private=True)
 
     def leaf(name: str, cn: str, org: str) -> bytes:
-        key = generate_private_key("rsa")
-        cert = issue_certificate(ca_key=ca_key, ca_cert=ca_cert, common_name=cn, organization=org,
-                                 public_key=key.public_key(), not_before=now - timedelta(days=1),
-                                 not_after=now + timedelta(days=730))
-        folder = keys if name in ("gateway", "seal") else demo
-        _write(folder / f"{name}-key.pem", private_key_to_pem(key), private=True)
-        cert_pem = certificate_to_pem(cert)
-        _write(folder / f"{name}-cert.pem", cert_pem)
-        return cert_pem
+        return _leaf(ca_key, ca_cert, keys if name in ("gateway", "seal") else demo, name, cn, org)
 
     leaf("gateway", "Pingluo Registration Gateway", "平罗县不动产登记中心")
     leaf("seal", "平罗县不动产登记中心电子印章（演示）", "平罗县不动产登记中心")
@@ -72,6 +96,51 @@ def _create(settings: Settings, credentials_path: Path) -> None:
     # The demo's institutions are checked against the demo CA, the anchor just written for them.
     credentials = _seed_database(settings, certificates, TrustStore(anchors=(ca_cert,)))
     _write(credentials_path, json.dumps(credentials, ensure_ascii=False, indent=2).encode(), private=True)
+
+
+def _leaf(ca_key, ca_cert, folder: Path, name: str, cn: str, org: str) -> bytes:
+    """A signing key and certificate from the demo CA, as ``folder/NAME-key.pem`` and ``NAME-cert.pem``."""
+    now = utcnow()
+    key = generate_private_key("rsa")
+    cert = issue_certificate(ca_key=ca_key, ca_cert=ca_cert, common_name=cn, organization=org,
+                             public_key=key.public_key(), not_before=now - timedelta(days=1),
+                             not_after=now + timedelta(days=730))
+    _write(folder / f"{name}-key.pem", private_key_to_pem(key), private=True)
+    cert_pem = certificate_to_pem(cert)
+    _write(folder / f"{name}-cert.pem", cert_pem)
+    return cert_pem
+
+
+def _add_departments(settings: Settings, credentials_path: Path, credentials: dict) -> dict:
+    """The demo tax bureau and housing bureau (keys from the demo CA), and the housing-fund centre's
+    role: each given its role's default purposes and subscriptions. Also run on a demo made before
+    the departments existed; a department already registered under its code is kept as it is."""
+    from gateway.departments.grants import start_department
+    from gateway.institutions.service import add_institution, find_by_code
+    from signing.pki import load_private_key_pem
+    from signing.trust import load_pem_certificates
+
+    keys, demo = settings.data_dir / "keys", settings.data_dir / "demo"
+    ca_key = load_private_key_pem((demo / "ca-key.pem").read_bytes())
+    [ca_cert] = load_pem_certificates((keys / "trust-anchors.pem").read_bytes())[:1]
+    trust = TrustStore(anchors=(ca_cert,))
+    sessions = make_session_factory(make_engine(settings.effective_database_url))
+    with transaction(sessions) as session:
+        for name, (institution, stem, cn) in DEMO_DEPARTMENTS.items():
+            if find_by_code(session, institution["code"]) is None:
+                cert_pem = _leaf(ca_key, ca_cert, demo, stem, cn, institution["name"])
+                start_department(session, add_institution(session, cert_pem=cert_pem, trust=trust, **institution),
+                                 actor="demo")
+            credentials[name] = {key: institution[key] for key in ("code", "name", "kind", "department_role")}
+        fund = find_by_code(session, DEMO_FUND["code"])
+        if fund is not None and fund.department_role is None:
+            fund.department_role = FUND_ROLE
+            session.flush()
+            start_department(session, fund, actor="demo")
+        if fund is not None:
+            credentials["housing_fund"] = {**credentials["housing_fund"], "department_role": fund.department_role}
+    _write(credentials_path, json.dumps(credentials, ensure_ascii=False, indent=2).encode(), private=True)
+    return credentials
 
 
 def _hold_fund_key(settings: Settings) -> None:
@@ -98,7 +167,7 @@ def _seed_database(settings: Settings, certificates: dict[str, bytes], trust: Tr
     sessions = make_session_factory(make_engine(settings.effective_database_url))
     with transaction(sessions) as session:
         add_institution(session, cert_pem=certificates["bank"], trust=trust, **DEMO_BANK)
-        add_institution(session, cert_pem=certificates["housing_fund"], trust=trust, **DEMO_FUND)
+        add_institution(session, cert_pem=certificates["housing_fund"], trust=trust, **DEMO_FUND)  # role: below
         add_institution(session, cert_pem=certificates["rural_bank"], trust=trust, **DEMO_RURAL_BANK)
         report = import_register(session, DEMO_REGISTER)
         if report.errors:
@@ -120,4 +189,17 @@ def _print(settings: Settings, credentials: dict, out: TextIO) -> None:
     bank = credentials["bank"]
     print(f"  demo bank:      {bank['name']} ({bank['code']}), key {demo}/bank-key.pem, "
           f"certificate {demo}/bank-cert.pem", file=out)
+    for name, (_, stem, _) in DEMO_DEPARTMENTS.items():
+        if name in credentials:
+            department = credentials[name]
+            label = f"demo {department['department_role'].replace('_', ' ')}:"
+            print(f"  {label:<15} {department['name']} ({department['code']}), key {demo}/{stem}-key.pem, "
+                  f"certificate {demo}/{stem}-cert.pem", file=out)
+    fund = credentials["housing_fund"]
+    if fund.get("department_role"):
+        print(f"  demo fund centre: {fund['name']} ({fund['code']}), also a department "
+              f"(role {fund['department_role']}), key {demo}/housing-fund-key.pem", file=out)
+    print(f"  gateway certificate (to pin): {key_paths(settings)[1].resolve()}", file=out)
+    print(f"  department-client --config {demo}/tax-bureau.toml (also housing-bureau.toml, housing-fund.toml): "
+          "docs/interface/departments.md §10", file=out)
     print("", file=out)

@@ -82,9 +82,9 @@ def test_the_example_passes_the_dry_run_against_the_demo_register(demo, name):
 
     assert response.status_code == 200, response.text
     result = response.json()
-    # The demo has no tax bureau nor housing bureau: the combined filing's deed-tax record (契税) and the
-    # pre-notice's filed contract (网签备案) can only come from them, so those findings are expected
-    # (docs/interface/departments.md).
+    # The demo's tax bureau and housing bureau have sent no records yet: the combined filing's deed-tax
+    # record (契税) and the pre-notice's filed contract (网签备案) can only come from them, so those findings
+    # are expected (docs/interface/departments.md §10.1 sends them).
     expected = DEPARTMENT_FINDINGS.get(name, set())
     findings = [f for f in result["findings"] if (f["code"], f["field"]) not in expected]
     assert not [f for f in findings if f["severity"] == "REFUSE"], result["findings"]
