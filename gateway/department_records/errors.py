@@ -23,6 +23,13 @@ class RecordUnitUnknown(GatewayError):
     title = "The record's unit code is not in the register"
 
 
+class RecordCorrectionUnknown(GatewayError):
+    """``corrects`` names no version of this record number sent by this department."""
+
+    code = "record.correction_unknown"
+    title = "The record corrects a record this department did not send under this number"
+
+
 class RecordRoleNotAllowed(GatewayError):
     """A bank, or a department whose role does not send this kind of record."""
 

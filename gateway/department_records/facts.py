@@ -41,7 +41,8 @@ def contract_fact(record_id: str, record_no: str, facts: dict[str, Any], conflic
 def _statement():
     return (select(DepartmentRecord.record_id, DepartmentRecord.record_no, DepartmentRecord.facts,
                    DepartmentRecord.conflicting)
-            .where(DepartmentRecord.unit_code == bindparam("unit_code"), DepartmentRecord.kind == bindparam("kind"))
+            .where(DepartmentRecord.unit_code == bindparam("unit_code"), DepartmentRecord.kind == bindparam("kind"),
+                   DepartmentRecord.superseded.is_(False))
             .order_by(DepartmentRecord.id))
 
 

@@ -47,5 +47,9 @@ class DepartmentRecord(Base):
     id_number_indexes: Mapped[list[str]] = mapped_column(JSON, default=list)  # blind indexes of the parties
     conflicting: Mapped[bool] = mapped_column(default=False)  # another version of the record_no differs
     conflicts_with_id: Mapped[int | None] = mapped_column(ForeignKey("department_records.id"))  # the first version
+    # An explicit correction (the body's "corrects": a version's record id) replaces every earlier version of the
+    # number: they stay as evidence, marked superseded, and pre-review reads only the versions not superseded.
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("department_records.id"))
+    superseded: Mapped[bool] = mapped_column(default=False, server_default="0")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     request_id: Mapped[str | None] = mapped_column(String(64))  # the HTTP request's id, for the logs

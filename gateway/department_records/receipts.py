@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from gateway.api.times import utc_text
-from gateway.department_records.service import CONFLICT_FLAG, Received
+from gateway.department_records.service import Received, flags_of
 from gateway.outputs import JWS_MEDIA_TYPE
 from gateway.persistence.models import Institution
 from signing.jws import sign_compact
@@ -19,8 +19,8 @@ def receipt_payload(received: Received, institution: Institution) -> dict:
         "document": "DepartmentRecordReceipt", "record_id": record.record_id, "kind": record.kind,
         "record_no": record.record_no, "unit_code": record.unit_code, "department": institution.code,
         "received_at": utc_text(record.received_at), "content_sha256": record.content_sha256,
-        "request_sha256": record.request_sha256, "flags": [CONFLICT_FLAG] if record.conflicting else [],
-        "conflicts_with": list(received.conflicts_with), "replayed": not received.created,
+        "request_sha256": record.request_sha256, "flags": flags_of(record),
+        "conflicts_with": list(received.conflicts_with), "corrects": received.corrects, "replayed": not received.created,
     }
 
 

@@ -42,10 +42,13 @@ class _RecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     unit_code: str = Field(pattern=UNIT_CODE)
     department: str | None = Field(default=None, min_length=1, max_length=32)
+    # The record id (from the receipt) of an earlier version of this record number that this one corrects.
+    corrects: str | None = Field(default=None, pattern=r"^DR[0-9a-f]{32}$")
 
     def content(self) -> dict[str, Any]:
-        """What the record says, without the optional ``department`` (it only names the signer)."""
-        return self.model_dump(mode="json", exclude={"department"}, exclude_none=True)
+        """What the record says, without the optional ``department`` (it only names the signer) and
+        ``corrects`` (it says what the record replaces, not what it says)."""
+        return self.model_dump(mode="json", exclude={"department", "corrects"}, exclude_none=True)
 
     def content_sha256(self) -> str:
         canonical = json.dumps(self.content(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from gateway import audit
 from gateway.department_records import findings as refreshed
-from gateway.department_records.errors import RecordRoleNotAllowed, RecordUnitUnknown
+from gateway.department_records.errors import RecordCorrectionUnknown, RecordRoleNotAllowed, RecordUnitUnknown
 from gateway.department_records.models import DepartmentRecord
 from gateway.department_records.schemas import body_object, parse
 from gateway.departments.roles import HOUSING_BUREAU, TAX_BUREAU, department_role, refuse_other_signer
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 ROLE_FOR_KIND = {"tax": TAX_BUREAU, "contract": HOUSING_BUREAU}
 CONFLICT_FLAG = "record.duplicate_conflict"
+SUPERSEDED_FLAG = "record.superseded"  # replaced by an explicit correction: kept as evidence, no longer read
 SIGNATURE_HEADERS = ("signature-input", "signature", "content-digest", "content-type")
 INSERT_ATTEMPTS = 5
 
@@ -44,6 +45,12 @@ class Received:
     record: DepartmentRecord
     created: bool  # False: the same content was sent before (the idempotent answer)
     conflicts_with: tuple[str, ...]  # record ids of the other versions of the record number
+    corrects: str | None = None  # the record id of the version this correction names
+
+
+def flags_of(record: DepartmentRecord) -> list[str]:
+    """What the receipt and the reviewer are told about a version: conflicting, superseded."""
+    return [flag for flag, on in ((CONFLICT_FLAG, record.conflicting), (SUPERSEDED_FLAG, record.superseded)) if on]
 
 
 def require_role(institution: Institution, kind: str) -> None:
@@ -75,27 +82,59 @@ def receive(session: Session, *, kind: str, institution: Institution, body: byte
 
 
 def _store(session: Session, kind: str, institution: Institution, record_in, evidence: dict) -> Received:
-    """The stored record of this content, or a new version of the number, flagging the others."""
+    """The stored record of this content, or a new version of the number: a correction (``corrects``)
+    supersedes the earlier versions; any other version with other content flags them all conflicting."""
     content_sha256 = record_in.content_sha256()
     for _ in range(INSERT_ATTEMPTS):
         versions = _versions(session, kind, institution, record_in.number)
-        same = next((v for v in versions if v.content_sha256 == content_sha256), None)
+        corrected = _corrected(versions, record_in.corrects)
+        same = _same(versions, content_sha256, correction=corrected is not None)
         if same is not None:
             log.info("department record %s received again with the same content", same.record_id)
-            return Received(same, False, tuple(v.record_id for v in versions if v.id != same.id and v.conflicting))
-        record = _new_record(kind, institution, record_in, versions, content_sha256=content_sha256, **evidence)
+            return Received(same, False, tuple(v.record_id for v in versions if v.id != same.id and v.conflicting),
+                            corrected.record_id if corrected is not None else None)
+        record = _new_record(kind, institution, record_in, versions, content_sha256=content_sha256,
+                             corrected=corrected, **evidence)
         try:
             with session.begin_nested():
                 session.add(record)
                 for version in versions:
-                    version.conflicting = True
+                    if corrected is not None:
+                        version.superseded = True
+                    else:
+                        version.conflicting = True
         except IntegrityError:
             session.expire_all()  # another transaction took the sequence number: look again
             continue
+        if corrected is not None:
+            log.info("department record %s corrects %s and supersedes %d version(s)", record.record_id,
+                     corrected.record_id, len(versions))
+            return Received(record, True, (), corrected.record_id)
         if versions:
             log.info("department record %s conflicts with %d earlier version(s)", record.record_id, len(versions))
         return Received(record, True, tuple(v.record_id for v in versions))
     raise RuntimeError("could not store the department record")  # pragma: no cover - a storm of one number
+
+
+def _corrected(versions: list[DepartmentRecord], corrects: str | None) -> DepartmentRecord | None:
+    """The version ``corrects`` names: one this department sent under this number, or a refusal."""
+    if corrects is None:
+        return None
+    found = next((v for v in versions if v.record_id == corrects), None)
+    if found is None:
+        raise RecordCorrectionUnknown("corrects: no version of this record number was received from this department "
+                                      "under this record id", extra={"field": "corrects"})
+    return found
+
+
+def _same(versions: list[DepartmentRecord], content_sha256: str, *, correction: bool) -> DepartmentRecord | None:
+    """The version that makes this push a repetition: any with this content — for a correction, only the
+    standing latest version (a correction back to an older, superseded content is a new version)."""
+    if correction:
+        latest = versions[-1] if versions else None
+        standing = latest is not None and not latest.superseded and latest.corrects_id is not None
+        return latest if standing and latest.content_sha256 == content_sha256 else None
+    return next((v for v in versions if v.content_sha256 == content_sha256), None)
 
 
 def _versions(session: Session, kind: str, institution: Institution, number: str) -> list[DepartmentRecord]:
@@ -104,7 +143,8 @@ def _versions(session: Session, kind: str, institution: Institution, number: str
         DepartmentRecord.record_no == number).order_by(DepartmentRecord.sequence)))
 
 
-def _new_record(kind, institution, record_in, versions, *, body, content_sha256, headers, at, request_id):
+def _new_record(kind, institution, record_in, versions, *, body, content_sha256, headers, at, request_id,
+                corrected: DepartmentRecord | None = None):
     content = record_in.content()
     parties = [party for group in record_in.parties.values() for party in group]
     return DepartmentRecord(
@@ -113,7 +153,9 @@ def _new_record(kind, institution, record_in, versions, *, body, content_sha256,
         status=record_in.status, content_sha256=content_sha256, request_sha256=hashlib.sha256(body).hexdigest(),
         body=body, signature_headers=headers, facts=content,
         id_number_indexes=sorted({blind_index(p.id_number) for p in parties}),
-        conflicting=bool(versions), conflicts_with_id=versions[0].id if versions else None,
+        conflicting=bool(versions) and corrected is None,
+        conflicts_with_id=versions[0].id if versions and corrected is None else None,
+        corrects_id=corrected.id if corrected is not None else None,
         received_at=at, request_id=request_id,
     )
 

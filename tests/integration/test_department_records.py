@@ -111,6 +111,59 @@ def test_the_first_version_sent_again_after_a_conflict_says_it_is_flagged(client
     assert payload["conflicts_with"] == [second["record_id"]]
 
 
+def test_an_explicit_correction_supersedes_every_earlier_version_and_keeps_them(client, runtime, pki, tax):
+    first = d.receipt(d.push(client, d.TAX_PATH, tax, d.tax_record()), pki)
+    second = d.receipt(d.push(client, d.TAX_PATH, tax, d.tax_record(tax_amount="9000.00")), pki)
+    response = d.push(client, d.TAX_PATH, tax, d.tax_record(tax_amount="9000.00", corrects=second["record_id"]))
+    assert response.status_code == 201, response.text
+    corrected = d.receipt(response, pki)
+    assert corrected["flags"] == [] and corrected["corrects"] == second["record_id"]
+    assert corrected["conflicts_with"] == []
+    stored = d.records(runtime)
+    assert [(r.record_id, r.superseded, r.conflicting) for r in stored] == [
+        (first["record_id"], True, True), (second["record_id"], True, True), (corrected["record_id"], False, False)]
+    assert stored[0].facts["tax_amount"] == "18000.00" and stored[1].facts["tax_amount"] == "9000.00"  # kept
+    assert stored[2].corrects_id == stored[1].id
+    assert json.loads(stored[2].body)["corrects"] == second["record_id"]  # verbatim, the correction named
+
+
+def test_the_same_correction_sent_again_is_answered_with_the_same_record(client, runtime, pki, tax):
+    first = d.receipt(d.push(client, d.TAX_PATH, tax, d.tax_record()), pki)
+    body = d.tax_record(tax_amount="9000.00", corrects=first["record_id"])
+    corrected = d.receipt(d.push(client, d.TAX_PATH, tax, body), pki)
+    again = d.push(client, d.TAX_PATH, tax, body)
+    assert again.status_code == 200
+    payload = d.receipt(again, pki)
+    assert payload["record_id"] == corrected["record_id"] and payload["replayed"] is True
+    assert payload["flags"] == [] and payload["corrects"] == first["record_id"]
+    assert d.stored(runtime).records == 2
+
+
+def test_a_version_without_corrects_after_a_correction_conflicts_again(client, runtime, pki, tax):
+    first = d.receipt(d.push(client, d.TAX_PATH, tax, d.tax_record()), pki)
+    corrected = d.receipt(d.push(client, d.TAX_PATH, tax, d.tax_record(tax_amount="1.00",
+                                                                         corrects=first["record_id"])), pki)
+    third = d.receipt(d.push(client, d.TAX_PATH, tax, d.tax_record(tax_amount="2.00")), pki)
+    assert third["flags"] == ["record.duplicate_conflict"]
+    assert {r.record_id: r.conflicting for r in d.records(runtime)}[corrected["record_id"]] is True
+
+
+@pytest.mark.parametrize("corrects", ["DR" + "0" * 32, "not-a-record-id"])
+def test_a_correction_of_a_record_never_received_is_refused_and_stores_nothing(client, runtime, tax, corrects):
+    response = d.push(client, d.TAX_PATH, tax, d.tax_record(corrects=corrects))
+    code = "record.correction_unknown" if corrects.startswith("DR") else "record.invalid"
+    problem = refused(response, 422, code, runtime)
+    assert problem["field"] == "corrects"
+
+
+def test_a_correction_naming_a_version_of_another_record_number_is_refused(client, runtime, pki, tax):
+    other = d.receipt(d.push(client, d.TAX_PATH, tax, d.tax_record("PL-TAX-2026-000999")), pki)
+    before = d.stored(runtime)
+    response = d.push(client, d.TAX_PATH, tax, d.tax_record(corrects=other["record_id"]))
+    assert response.status_code == 422 and response.json()["code"] == "record.correction_unknown"
+    assert d.stored(runtime) == before
+
+
 def test_the_same_number_from_the_other_kind_of_record_is_no_conflict(client, runtime, pki, tax, housing):
     d.push(client, d.TAX_PATH, tax, d.tax_record(record_no=d.OFF_PLAN_CONTRACT_NO))
     response = d.push(client, d.CONTRACT_PATH, housing, d.filed_contract())

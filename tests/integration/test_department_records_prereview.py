@@ -105,6 +105,25 @@ def test_a_transfer_queued_on_its_tax_record_is_refused_approval_once_the_record
     assert s.statuses(runtime, number) == ["IN_REVIEW"]
 
 
+def test_the_tax_bureaus_correction_lets_a_contradicted_transfer_be_approved_again(
+        client, runtime, pki, tax_and_housing, reviewer):
+    tax, _ = tax_and_housing
+    d.push(client, d.TAX_PATH, tax, d.tax_record())
+    number = s.submit_ok(client, transfer(), s.main_bank(pki))
+    wrong = d.receipt(d.push(client, d.TAX_PATH, tax, d.tax_record(tax_amount="1.00")), pki)
+    assert "tax.record_mismatch" in codes_of(view(client, number, reviewer)["findings"])
+    d.push(client, d.TAX_PATH, tax, d.tax_record(tax_amount="18000.00", corrects=wrong["record_id"]))
+    assert not [c for c in codes_of(view(client, number, reviewer)["findings"]) if c.startswith("tax.")]
+    events = department_events(client, number, reviewer)
+    assert events[-1]["note"]["removed"] == ["tax.record_mismatch"]
+    shown = {r["record_id"]: r["flags"] for r in view(client, number, reviewer)["department_records"]}
+    assert shown[wrong["record_id"]] == ["record.duplicate_conflict", "record.superseded"]
+    s.claim(client, number, reviewer)
+    response = client.post(f"/v1/review/applications/{number}/decision", json={"decision": "approve"},
+                           headers=reviewer)
+    assert response.status_code == 200, response.text
+
+
 def test_approving_a_transfer_without_any_tax_record_is_refused_with_review_tax_record_missing(runtime):
     application = SimpleNamespace(registration_type="OWNERSHIP_TRANSFER", unit_code=d.UNIT,
                                   canonical=to_json(transfer()))
