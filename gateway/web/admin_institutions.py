@@ -1,5 +1,6 @@
 """Admin web pages: institutions — the list, one institution (certificates, branches, recorded
-changes) with its forms to change the name and callback URL and to disable or enable it."""
+changes) with its forms to change the name and callback URL and to disable or enable it, and for a
+department its role and the query purposes it is allowed (docs/interface/departments.md)."""
 from __future__ import annotations
 
 from typing import Literal
@@ -7,6 +8,8 @@ from typing import Literal
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from gateway.departments import grants
+from gateway.departments.purposes import PURPOSES
 from gateway.institutions import administration
 from gateway.logs import current_request_id
 from gateway.web.auth import Allowed, PostedForm, WebDb
@@ -15,7 +18,9 @@ from gateway.web.routing import render, web_router
 router = web_router()
 DONE_ZH = {"updated": "已保存机构名称和回调地址。", "unchanged": "名称和回调地址与原来相同，未作修改。",
            "disabled": "机构已停用：其请求将被拒绝（institution.disabled），在办申请仍可审核，结果照常送达。",
-           "enabled": "机构已启用，其请求重新受理。"}
+           "enabled": "机构已启用，其请求重新受理。",
+           "purposes": "已保存该部门的查询用途，下一次查询起生效。", "purposes_unchanged": "查询用途与原来相同，未作修改。"}
+DONE = Literal["updated", "unchanged", "disabled", "enabled", "purposes", "purposes_unchanged"]
 
 
 @router.get("/admin/institutions")
@@ -25,10 +30,10 @@ def institutions_page(request: Request, db: WebDb, admin: Allowed("institution.m
 
 @router.get("/admin/institutions/{code}")
 def institution_page(request: Request, db: WebDb, admin: Allowed("institution.manage"), code: str,
-                     done: Literal["updated", "unchanged", "disabled", "enabled"] | None = None) -> Response:
+                     done: DONE | None = None) -> Response:
     return render(request, "admin/institution_detail.html", {
         "view": administration.view_of(db, code), "history": administration.history(db, code),
-        "done": DONE_ZH.get(done or "")})
+        "done": DONE_ZH.get(done or ""), "all_purposes": PURPOSES.values()})
 
 
 @router.post("/admin/institutions/{code}")
@@ -53,6 +58,16 @@ def disable_institution(db: WebDb, admin: Allowed("institution.manage"), posted:
 def enable_institution(db: WebDb, admin: Allowed("institution.manage"), code: str) -> Response:
     administration.enable_institution(db, code, actor=admin.username, request_id=current_request_id())
     return _back(code, "enabled")
+
+
+@router.post("/admin/institutions/{code}/purposes")
+def update_purposes(db: WebDb, admin: Allowed("institution.manage"), posted: PostedForm, code: str) -> Response:
+    """Exactly the purposes ticked on the form (a department only; each change recorded)."""
+    institution = administration.institution_by_code(db, code, for_update=True)
+    before = grants.purposes_of(db, institution)
+    after = grants.set_purposes(db, institution, sorted(posted.getlist("purpose")), actor=admin.username,
+                                request_id=current_request_id())
+    return _back(code, "purposes" if after != before else "purposes_unchanged")
 
 
 def _back(code: str, done: str) -> RedirectResponse:

@@ -18,7 +18,7 @@ ACTION_ZH = {
     "submit": "提交申请", "claim": "认领", "release": "退回队列", "approve": "审核通过", "auto_approve": "自动审核通过",
     "register": "登簿", "reject": "不予登记", "request_supplement": "要求补正", "supplement": "补正材料",
     "start_announcement": "开始公告", "end_announcement": "公告结束", "linked_rejection": "关联申请不予登记",
-    "department_record": "收到部门推送信息，预审结果已更新",
+    "department_record": "收到部门推送信息，预审结果已更新", "return_to_review": "登簿前复核不符，退回审核",
 }
 ROLE_ZH = {"clerk": "公积金中心经办人", "reviewer": "审核人员", "supervisor": "监督人员", "admin": "管理员"}
 ID_TYPE_ZH = {
@@ -41,6 +41,8 @@ ENCUMBRANCE_ZH = {"SEIZURE": "查封", "OBJECTION": "异议登记", "PURCHASE_PR
 DOCUMENT_ZH = {"receipt": "受理回执", "supplement_request": "补正通知书", "result": "办理结果", "request": "申请报文"}
 CHANNEL_ZH = {"bank_xml": "银行系统报文", "web": "网上填报"}
 INSTITUTION_KIND_ZH = {"bank": "银行", "housing_fund": "公积金中心", "department": "部门"}
+DEPARTMENT_ROLE_ZH = {"tax_bureau": "税务局", "housing_bureau": "住房和城乡建设局（房产交易中心）",
+                      "fund_centre": "住房公积金管理中心"}
 # Recorded admin actions (admin_actions.action) as the admin pages name them.
 ADMIN_ACTION_ZH = {
     "institution.create": "登记机构", "institution.update": "修改名称或回调地址", "institution.disable": "停用机构",
@@ -94,6 +96,8 @@ _REFUSALS = {
     "staff.weak_password": ("密码过短", "密码至少需要 10 个字符。"),
     "staff.last_admin": ("不能停用最后一名管理员", "这是唯一仍在使用的管理员账号，不能停用或改为其他角色。请先启用或创建另一名管理员。"),
     "staff.totp_not_enrolled": ("未启用两步验证", "该账号尚未启用两步验证，无需重置。"),
+    "query.purpose_unknown": ("查询用途不正确", "请从列表中选择查询用途。"),
+    "department.not_a_department": ("不是部门", "只有登记为部门（或具有部门角色的公积金中心）的机构才能设置查询用途。"),
 }
 _BY_KIND = {
     "forbidden": ("无权访问", "您的账号角色不能使用此页面或执行此操作。"),
@@ -189,6 +193,7 @@ TEMPLATE_GLOBALS = {
     "SEVERITY_ZH": SEVERITY_ZH, "TRIAGE_ZH": TRIAGE_ZH, "STEP_ZH": STEP_ZH, "DISCHARGE_REASON_ZH": DISCHARGE_REASON_ZH,
     "UNIT_USE_ZH": UNIT_USE_ZH, "UNIT_STATE_ZH": UNIT_STATE_ZH, "MORTGAGE_KIND_ZH": MORTGAGE_KIND_ZH,
     "MORTGAGE_STATUS_ZH": MORTGAGE_STATUS_ZH, "ENCUMBRANCE_ZH": ENCUMBRANCE_ZH, "DOCUMENT_ZH": DOCUMENT_ZH,
-    "CHANNEL_ZH": CHANNEL_ZH, "INSTITUTION_KIND_ZH": INSTITUTION_KIND_ZH, "ADMIN_ACTION_ZH": ADMIN_ACTION_ZH,
+    "CHANNEL_ZH": CHANNEL_ZH, "INSTITUTION_KIND_ZH": INSTITUTION_KIND_ZH,
+    "DEPARTMENT_ROLE_ZH": DEPARTMENT_ROLE_ZH, "ADMIN_ACTION_ZH": ADMIN_ACTION_ZH,
     "CERTIFICATE_STATUS_ZH": CERTIFICATE_STATUS_ZH,
 }

@@ -230,3 +230,44 @@ def test_a_housing_fund_centre_without_the_role_is_refused_the_query_ports(runti
     centre = fund_centre_as_housing_fund(runtime, pki, None)
     refused(ask(client, centre, FAMILY, family("FUND_LOAN_ELIGIBILITY")), 403, "department.not_a_department")
     assert stored(runtime) == (0, 0)
+
+
+# --- the admin web page -------------------------------------------------------------------------------
+
+@pytest.fixture
+def web_admin(client) -> str:
+    from tests.integration.test_admin_institutions import ADMIN_PASSWORD, web_sign_in
+
+    return web_sign_in(client, "admin", ADMIN_PASSWORD)
+
+
+def test_the_admin_page_shows_a_departments_role_and_sets_its_purposes(runtime, client, admin, web_admin, pki):
+    assert client.post("/v1/admin/institutions", json=new_department(pki), headers=admin).status_code == 201
+    page = client.get(f"/admin/institutions/{TAX}")
+    assert page.status_code == 200
+    assert "部门角色" in page.text and "税务局" in page.text
+    assert 'value="DEED_TAX_RELIEF" checked' in page.text and 'value="FUND_LOAN_ELIGIBILITY">' in page.text
+    saved = client.post(f"/admin/institutions/{TAX}/purposes", follow_redirects=False,
+                        data={"csrf_token": web_admin, "purpose": ["DEED_TAX_RELIEF", "SALE_CONTRACT_FILING"]})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?done=purposes")
+    assert client.get(f"/v1/admin/institutions/{TAX}", headers=admin).json()["purposes"] == [
+        "DEED_TAX_RELIEF", "SALE_CONTRACT_FILING"]
+    again = client.post(f"/admin/institutions/{TAX}/purposes", follow_redirects=False,
+                        data={"csrf_token": web_admin, "purpose": ["DEED_TAX_RELIEF", "SALE_CONTRACT_FILING"]})
+    assert again.headers["location"].endswith("?done=purposes_unchanged")
+    shown = client.get(f"/admin/institutions/{TAX}?done=purposes").text
+    assert "已保存该部门的查询用途" in shown and "修改部门查询用途" in shown  # the recorded change in the history
+
+
+def test_the_admin_page_refuses_an_unknown_purpose_and_changes_nothing(runtime, client, admin, web_admin, pki):
+    client.post("/v1/admin/institutions", json=new_department(pki), headers=admin)
+    before = counts(runtime)
+    refused_page = client.post(f"/admin/institutions/{TAX}/purposes",
+                               data={"csrf_token": web_admin, "purpose": ["DEED_TAX_RELIEF", "MAYORS_WHIM"]})
+    assert refused_page.status_code == 422 and "查询用途不正确" in refused_page.text
+    assert counts(runtime) == before
+
+
+def test_a_banks_admin_page_has_no_purposes_form(client, web_admin):
+    page = client.get(f"/admin/institutions/{factories.BANK_CODE}")
+    assert page.status_code == 200 and "部门查询用途" not in page.text
