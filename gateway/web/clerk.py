@@ -52,19 +52,26 @@ def _detail_context(db, settings, application) -> dict:
         "a": application, "canonical": application.canonical,
         "deadline": views.deadlines_of(db, settings, [application])[application.id],
         "history": views.history_of(application), "supplement": views.supplement_request(application),
-        "documents": list({d.kind: d for d in clerk_service.documents_of(db, application)}.values()),
+        "documents": _documents(db, application),
         "certificate": clerk_service.certificate_of(db, application),
         "choices": catalogue_view.material_choices(kind), "catalogue": catalogue_view.catalogue_for_script(),
     }
 
 
+def _documents(db, application) -> list:
+    """The latest signed document of each kind."""
+    return list({d.kind: d for d in clerk_service.documents_of(db, application)}.values())
+
+
 @router.get("/clerk/applications/{application_no}/certificate-status")
 def certificate_status(request: Request, db: WebDb,
                        clerk: Allowed("application.read_status"), application_no: str) -> Response:
-    """The certificate block alone, polled (htmx) while the certificate is generated in the background."""
+    """The certificate block, polled (htmx) while the certificate is generated in the background; once it is
+    there, also the signed documents list (the result is issued with it), swapped out of band."""
     application = clerk_service.own_application(db, clerk.institution_id, application_no)
-    return render(request, "clerk/_certificate.html", {"a": application,
-                                                       "certificate": clerk_service.certificate_of(db, application)})
+    return render(request, "clerk/_certificate_poll.html", {
+        "a": application, "certificate": clerk_service.certificate_of(db, application),
+        "documents": _documents(db, application)})
 
 
 def supplied_materials(posted, registration_type: str) -> list[MaterialRow]:

@@ -178,3 +178,19 @@ def test_the_clerks_page_shows_the_reason_of_a_supplement_request(app, pki, bank
     browser, _ = sign_in(app, "clerk", CLERK_PASSWORD)
     page = browser.get(f"/clerk/applications/{number}").text
     assert SUPPLEMENT_REASON in page and "共有人婚姻关系证明缺失" in page
+
+
+def test_the_polled_certificate_block_brings_the_signed_result_with_the_certificate(app, pki, bank_auth):
+    """The clerk's page polls while the certificate is made; the result is issued with it, so the polled
+    answer also swaps in the documents list (a page opened before the certificate shows the result too)."""
+    api = TestClient(app, base_url="http://gateway.test")
+    number = submit_new(api, pki, bank_auth)
+    browser, _ = sign_in(app, "clerk", CLERK_PASSWORD)
+    before = browser.get(f"/clerk/applications/{number}/certificate-status").text
+    assert 'id="certificate-block"' in before and 'id="documents-list"' not in before  # nothing to swap yet
+    decide(api, number, staff_headers(api, "reviewer", REVIEWER_PASSWORD), {"decision": "approve"})
+    assert app.state.runtime.wait_idle(60)
+    polled = browser.get(f"/clerk/applications/{number}/certificate-status").text
+    assert "下载电子证明（PDF）" in polled
+    assert 'id="documents-list" hx-swap-oob="true"' in polled
+    assert f'/clerk/applications/{number}/documents/result"' in polled
