@@ -30,8 +30,8 @@ run: install
 TEST_WORKERS ?= 2
 test: install system-deps services
 	@status=0; \
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile tests/unit tests/integration || status=1; \
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not load" tests/e2e tests/browser || status=1; \
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15 tests/unit tests/integration || status=1; \
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=10 -m "not load" tests/e2e tests/browser || status=1; \
 	$(BIN)/pytest tests/hostile || status=1; \
 	$(BIN)/pytest -m load tests/e2e || status=1; \
 	$(BIN)/pytest tests/faults || status=1; \
