@@ -25,38 +25,13 @@ from tests.support import combined as c
 from tests.support import department_records as d
 from tests.support import factories, scenarios as s
 from tests.support.jws_requests import JOSE, compact_request
-from tests.support.register import add_mortgage, add_unit
+from tests.support.register import add_unit
+from tests.support.combined import bank, sellers_bank, sellers_mortgage, tax  # noqa: F401 (fixtures)
 from tests.support.tamper import runtime, seeded_database  # noqa: F401 (fixtures)
 
 GROUP = "ZYDY-2026-0318"
 TITLE_NO = re.compile(r"宁\(\d{4}\)平罗县不动产权第\d{7}号")
 BUYER_IDS = [p.id_number for p in c.BUYERS]
-
-
-@pytest.fixture
-def bank(pki) -> s.Bank:
-    """The buyers' bank."""
-    return s.main_bank(pki)
-
-
-@pytest.fixture
-def sellers_bank(pki) -> s.Bank:
-    return s.other_bank(pki)
-
-
-@pytest.fixture
-def tax(client, runtime, pki) -> d.Department:
-    """The tax bureau, registered, with its deed-tax record for the sale pushed."""
-    tax_bureau, _housing = d.add_departments(runtime, pki)
-    c.push_tax_record(client, tax_bureau)
-    return tax_bureau
-
-
-@pytest.fixture
-def sellers_mortgage(runtime):
-    """The seller's loan at the other bank, in force on the home (first priority)."""
-    with transaction(runtime.sessions) as session:
-        add_mortgage(session, certificate_no=s.EXISTING_NO, mortgagee_code=factories.OTHER_BANK_CODE)
 
 
 def test_a_combined_purchase_with_the_sellers_mortgage_carried_over_registers_both_in_order(

@@ -25,28 +25,11 @@ from tests.support import combined as c
 from tests.support import department_records as d
 from tests.support import factories, scenarios as s
 from tests.support.register import add_mortgage
+from tests.support.combined import bank, sellers_bank, sellers_mortgage, tax  # noqa: F401 (fixtures)
 from tests.support.tamper import runtime, seeded_database  # noqa: F401 (fixtures)
 
 GROUP = "ZYDY-2026-0402"
 SELLER_IDS = [p.id_number for p in c.SELLERS]
-
-
-@pytest.fixture
-def bank(pki) -> s.Bank:
-    return s.main_bank(pki)
-
-
-@pytest.fixture
-def tax(client, runtime, pki) -> d.Department:
-    tax_bureau, _housing = d.add_departments(runtime, pki)
-    c.push_tax_record(client, tax_bureau)
-    return tax_bureau
-
-
-@pytest.fixture
-def sellers_mortgage(runtime):
-    with transaction(runtime.sessions) as session:
-        add_mortgage(session, certificate_no=s.EXISTING_NO, mortgagee_code=factories.OTHER_BANK_CODE)
 
 
 def nothing_registered(runtime) -> None:

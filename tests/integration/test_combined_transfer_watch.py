@@ -20,38 +20,13 @@ from tests.integration.test_watch_notices import JSON_SCHEMA
 from tests.support import combined as c
 from tests.support import department_records as d
 from tests.support import factories, scenarios as s
-from tests.support.register import add_mortgage
+from tests.support.combined import bank, sellers_bank, sellers_mortgage, tax  # noqa: F401 (fixtures)
 from tests.support.tamper import runtime, seeded_database  # noqa: F401 (fixtures)
 from tests.support.watch import inbox_documents, inbox_notices, notice_rows, text
 
 GROUP = "ZYDY-2026-0401"
 SELLERS_BANK, BUYERS_BANK = factories.OTHER_BANK_CODE, factories.BANK_CODE
 PEOPLE = [p for p in (*c.SELLERS, *c.BUYERS)]
-
-
-@pytest.fixture
-def bank(pki) -> s.Bank:
-    """The buyers' bank."""
-    return s.main_bank(pki)
-
-
-@pytest.fixture
-def sellers_bank(pki) -> s.Bank:
-    return s.other_bank(pki)
-
-
-@pytest.fixture
-def tax(client, runtime, pki) -> d.Department:
-    tax_bureau, _housing = d.add_departments(runtime, pki)
-    c.push_tax_record(client, tax_bureau)
-    return tax_bureau
-
-
-@pytest.fixture
-def sellers_mortgage(runtime):
-    """The seller's loan at the other bank, in force on the home (first priority)."""
-    with transaction(runtime.sessions) as session:
-        add_mortgage(session, certificate_no=s.EXISTING_NO, mortgagee_code=SELLERS_BANK)
 
 
 def file_carried_over_group(client, bank, reviewer) -> tuple[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from bank_adapters import CanonicalApplication, IdType, LinkRef, Party
@@ -17,6 +18,7 @@ from gateway.register.models import PropertyUnit
 from gateway.register.ownership_models import OwnershipTransfer
 from tests.support import department_records as d
 from tests.support import factories, scenarios as s
+from tests.support.register import add_mortgage
 
 SELLERS = d.SELLERS
 # Valid resident ID numbers (GB 11643 check digit): pre-review checks the buyers' numbers.
@@ -66,3 +68,31 @@ def push_tax_record(client, tax: d.Department, **overrides) -> None:
     record = {"taxpayers": d.parties(BUYERS), **overrides}
     response = d.push(client, d.TAX_PATH, tax, d.tax_record(**record))
     assert response.status_code in (200, 201), response.text
+
+
+# --- fixtures the combined-filing tests share (import them by name into the test module) -----------------
+
+@pytest.fixture
+def bank(pki) -> s.Bank:
+    """The buyers' bank."""
+    return s.main_bank(pki)
+
+
+@pytest.fixture
+def sellers_bank(pki) -> s.Bank:
+    return s.other_bank(pki)
+
+
+@pytest.fixture
+def tax(client, runtime, pki) -> d.Department:
+    """The tax bureau, registered, with its deed-tax record for the sale pushed."""
+    tax_bureau, _housing = d.add_departments(runtime, pki)
+    push_tax_record(client, tax_bureau)
+    return tax_bureau
+
+
+@pytest.fixture
+def sellers_mortgage(runtime):
+    """The seller's loan at the other bank, in force on the home (first priority)."""
+    with transaction(runtime.sessions) as session:
+        add_mortgage(session, certificate_no=s.EXISTING_NO, mortgagee_code=factories.OTHER_BANK_CODE)
