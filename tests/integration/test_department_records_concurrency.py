@@ -18,19 +18,14 @@ from gateway.api.app import create_app
 from tests.conftest import REVIEWER_PASSWORD, make_settings, seed, staff_headers, start_runtime
 from tests.support import department_records as d
 from tests.support import scenarios as s
-from tests.support.tamper import runtime_from_template, seeded_database  # noqa: F401 (fixture)
+from tests.support.tamper import seeded_database, seeded_runtime_on  # noqa: F401 (fixture)
 
 REPEATS = 3
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_runtime(request, tmp_path, pki):
-    if request.param == "sqlite":
-        runtime = runtime_from_template(request.getfixturevalue("seeded_database"), tmp_path / "var", pki)
-    else:
-        runtime = start_runtime(make_settings(tmp_path / "var", pki,
-                                              database_url=request.getfixturevalue("postgres_url")))
-        seed(runtime, pki)
+    runtime = seeded_runtime_on(request.param, request, tmp_path / "var", pki)
     yield runtime
     runtime.close()
 

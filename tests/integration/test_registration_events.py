@@ -18,11 +18,11 @@ from gateway.inbox.models import InboxEntry
 from gateway.persistence.db import transaction
 from gateway.registration_events.models import RegistrationEventPublication
 from gateway.tasks import registry
-from tests.conftest import REVIEWER_PASSWORD, make_settings, seed, staff_headers, start_runtime
+from tests.conftest import REVIEWER_PASSWORD, staff_headers
 from tests.support import factories, scenarios as s
 from tests.support.registration_events import (KIND, add_department, events_of, fund_centre, housing_bureau,
                                                inbox_events, tax_bureau)
-from tests.support.tamper import PERSONAL_DATA, runtime, runtime_from_template, seeded_database  # noqa: F401
+from tests.support.tamper import PERSONAL_DATA, runtime, seeded_database, seeded_runtime_on  # noqa: F401
 
 MORTGAGE_TYPES = ["MORTGAGE_FIRST", "MORTGAGE_FIRST_MAXIMUM", "MORTGAGE_CHANGE", "MORTGAGE_TRANSFER",
                   "CONSTRUCTION_MORTGAGE", "PRE_NOTICE_MORTGAGE", "PRE_NOTICE_CONVERSION", "MORTGAGE_DISCHARGE"]
@@ -31,11 +31,7 @@ MORTGAGE_TYPES = ["MORTGAGE_FIRST", "MORTGAGE_FIRST_MAXIMUM", "MORTGAGE_CHANGE",
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_runtime(request, tmp_path, pki):
     """The seeded gateway on either database."""
-    if request.param == "sqlite":
-        gateway = runtime_from_template(request.getfixturevalue("seeded_database"), tmp_path / "var", pki)
-    else:
-        gateway = start_runtime(make_settings(tmp_path / "var", pki, database_url=request.getfixturevalue("postgres_url")))
-        seed(gateway, pki)
+    gateway = seeded_runtime_on(request.param, request, tmp_path / "var", pki)
     yield gateway
     gateway.close()
 

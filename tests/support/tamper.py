@@ -49,6 +49,16 @@ def seeded_database(tmp_path_factory, pki) -> Path:
     return _TEMPLATES[pki.ca_path]
 
 
+def seeded_runtime_on(database: str, request, data_dir: Path, pki) -> Runtime:
+    """The seeded gateway on ``database`` — ``sqlite`` (a copy of the template) or ``postgresql`` (a new
+    database, seeded) — for fixtures parametrised over both."""
+    if database == "sqlite":
+        return runtime_from_template(request.getfixturevalue("seeded_database"), data_dir, pki)
+    runtime = start_runtime(make_settings(data_dir, pki, database_url=request.getfixturevalue("postgres_url")))
+    seed(runtime, pki)
+    return runtime
+
+
 def runtime_from_template(seeded_database: Path, data_dir: Path, pki, **overrides) -> Runtime:
     """A runtime on a private copy of the seeded database (``overrides`` go to ``make_settings``)."""
     data_dir.mkdir(parents=True, exist_ok=True)
