@@ -7,6 +7,7 @@
 | ``BENCH_WARMUP`` | 2 (1) | seconds of load before measuring |
 | ``BENCH_REPS`` | 3 (1) | repetitions of every figure |
 | ``BENCH_MODES`` | ``embedded,postgresql`` | which gateway modes to measure |
+| ``BENCH_PARTS`` | ``modes,batch,certificates,queue`` | which parts to run (a partial run is not kept as ``latest``) |
 | ``BENCH_QUEUE_APPLICATIONS`` | 1000000 (20000) | applications in the reviewer-queue database |
 | ``BENCH_CERT_SECONDS`` | 5 (2) | seconds per certificate loop |
 | ``BENCH_AUTO_RATE`` | 5 (4) | discharges per second on the automatic-result path |
@@ -25,6 +26,15 @@ from pathlib import Path
 CLIENT_LEVELS = (1, 16, 64)
 READ_CLIENTS = 16
 WORKER_CONCURRENCY = 2
+PARTS = ("modes", "batch", "certificates", "queue")
+
+
+def _parts(value: str) -> tuple[str, ...]:
+    parts = tuple(p.strip() for p in value.split(",") if p.strip())
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise ValueError(f"BENCH_PARTS: unknown part(s) {', '.join(sorted(unknown))}; known: {', '.join(PARTS)}")
+    return parts
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class BenchConfig:
     warmup: float
     reps: int
     modes: tuple[str, ...]
+    parts: tuple[str, ...]
     queue_applications: int
     certificate_seconds: float
     auto_rate: float
@@ -58,6 +69,7 @@ class BenchConfig:
             raise ValueError(f"BENCH_MODES: unknown mode(s) {', '.join(sorted(unknown))}")
         return cls(
             quick=quick,
+            parts=_parts(env.get("BENCH_PARTS", ",".join(PARTS))),
             duration=number("BENCH_DURATION", 8, 2),
             warmup=number("BENCH_WARMUP", 2, 1),
             reps=int(number("BENCH_REPS", 3, 1)),

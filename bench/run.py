@@ -20,7 +20,7 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.config import BenchConfig
+from bench.config import PARTS, BenchConfig
 from bench.machine import machine_info
 from bench.report import write_report
 from bench.stats import median_of, ratio, spread_dict
@@ -83,7 +83,8 @@ class Benchmark:
             self.results["errors"].append("interrupted: the figures below are partial")
         finally:
             shutil.rmtree(self.work_dir, ignore_errors=True)
-        self._finish(keep_as_latest=not interrupted)
+        whole = set(self.config.parts) == set(PARTS)
+        self._finish(keep_as_latest=whole and not interrupted)
         return 1 if interrupted or self.results["errors"] else 0
 
     def _part(self, name: str, function, *args):
@@ -107,18 +108,21 @@ class Benchmark:
         pki = build_pki(self.work_dir / "pki")
         factory = RequestFactory(pki, processes=os.cpu_count() or 1)
         try:
-            for mode in self.config.modes:
+            for mode in self.config.modes if "modes" in self.config.parts else ():
                 run = ModeRun(mode, self.config, pki, factory, self.work_dir, self.log_dir)
                 self.results["modes"][mode] = run.results  # filled as it goes: partial figures survive a failure
                 outcome = self._part(mode, run.run)
                 if "error" in outcome:
                     run.results["error"] = outcome["error"]
-            self.results["batch"] = self._part("batch", measure_batch, self.config, pki, factory, self.work_dir,
-                                               self.log_dir)
+            if "batch" in self.config.parts:
+                self.results["batch"] = self._part("batch", measure_batch, self.config, pki, factory, self.work_dir,
+                                                   self.log_dir)
         finally:
             factory.close()
-        self.results["certificates"] = self._part("certificates", measure_certificates, self.config, pki, self.work_dir)
-        self.results["queue"] = self._part("queue", measure_queue, self.config)
+        if "certificates" in self.config.parts:
+            self.results["certificates"] = self._part("certificates", measure_certificates, self.config, pki, self.work_dir)
+        if "queue" in self.config.parts:
+            self.results["queue"] = self._part("queue", measure_queue, self.config)
 
     def _finish(self, *, keep_as_latest: bool) -> None:
         from bench.machine import load_average

@@ -72,14 +72,32 @@ def current_deadline(session: Session, settings: Settings, application: Applicat
     )
 
 
+def first_deadline(session: Session, settings: Settings, *, registration_type: str, received_at: datetime,
+                   extensions: list[Extension]) -> Deadline:
+    """The deadline of an application being received: what :func:`current_deadline` gives it once
+    stored (no pause yet; ``extensions`` are those intake adds), computed before it is stored, so
+    intake inserts its row once with the due date rather than updating it."""
+    calendar = load_calendar(session)
+    return compute_deadline(
+        accepted_on=accepted_on(settings, calendar, received_at),
+        working_days=working_days_for(settings, registration_type),
+        pauses=[], extensions=extensions, calendar=calendar, today=local_date(received_at),
+    )
+
+
 def refresh_deadline(session: Session, settings: Settings, application: Application, *, at: datetime) -> None:
     """Recompute the due date from acceptance, pauses and extensions; mark it provisional if need be."""
-    deadline = current_deadline(session, settings, application, today=local_date(at))
+    set_deadline(application, current_deadline(session, settings, application, today=local_date(at)))
+
+
+def set_deadline(application: Application, deadline: Deadline) -> None:
+    """Apply a computed deadline to the application; warn when it is provisional."""
     application.due_date = deadline.due
     if deadline.provisional and not application.deadline_provisional:
         # Operators must load the official schedule for these years (gateway calendar load).
-        # At intake the number is allocated after the deadline is set: name the row id then.
-        name = application.application_no if not application.application_no.startswith("~") else f"id {application.id}"
+        # At intake the number is allocated after the deadline is set: name the request then.
+        number = application.application_no
+        name = number if number and not number.startswith("~") else "being received"
         log.warning("application %s has a provisional deadline: calendar years %s are not known yet",
                     name, ",".join(map(str, deadline.unknown_years)))
     application.deadline_provisional = deadline.provisional

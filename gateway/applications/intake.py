@@ -1,6 +1,7 @@
 """Intake: a signed request in, a signed receipt out — or a refusal that leaves nothing behind."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -22,7 +23,8 @@ from gateway.applications.canonical_json import to_json
 from gateway.applications.records import record_event, store_document
 from gateway.applications.states import Action, next_status
 from gateway.applications.assessment import Assessment, assess, refuse_if_needed
-from gateway.applications.deadline import extend_deadline, refresh_deadline
+from gateway.applications.deadline import first_deadline, set_deadline
+from gateway.calendar.clock import Extension
 from gateway.applications.lifecycle import open_first_step, transition
 from gateway.applications.outcomes import register_when_ready
 from gateway.prereview.findings import Severity
@@ -46,7 +48,13 @@ from gateway.inbox.service import publish
 from gateway.outputs import sign_output
 from gateway.persistence.counters import next_value
 from gateway.persistence.db import read_only, transaction
-from gateway.persistence.models import Application, ApplicationMaterial, Material, SignedDocument
+from gateway.persistence.models import (
+    Application,
+    ApplicationExtension,
+    ApplicationMaterial,
+    Material,
+    SignedDocument,
+)
 from gateway.persistence.types import utcnow
 from gateway.runtime import Runtime
 from gateway.timezone import LOCAL_TZ
@@ -256,22 +264,30 @@ def _accept(runtime: Runtime, session: Session, accepted: CheckedSubmission, now
     application = accepted.application
     assessment = assess(session, runtime.settings, application, now=now)
     refuse_if_needed(assessment)
-    record = _new_application(runtime, session, accepted, now, assessment)
-    record.channel, record.submitted_by = channel.name, channel.submitted_by
-    session.add_all(
-        ApplicationMaterial(application_id=record.id, material_id=material_id, position=position,
-                            type_code=ref.type_code, file_name=ref.file_name)
-        for position, (ref, material_id) in enumerate(zip(application.materials, accepted.material_ids, strict=True))
-    )
-    store_document(session, record, "request", accepted.stored_request or accepted.body, flush=False,
-                   media_type=accepted.request_media_type)
-    submitter = (Actor.staff(channel.submitted_by) if channel.submitted_by
-                 else Actor.institution(accepted.institution_code))
-    record_event(session, record, Action.SUBMIT, None, submitter, at=now,
-                 note={"channel": channel.name, "institution": accepted.institution_code}
-                 if channel.submitted_by else None)
-    open_first_step(session, record, at=now)
-    _set_deadline(session, runtime.settings, record, assessment, at=now)
+    # Everything the rows need is known before the first insert (the deadline included), so each
+    # row is inserted once, in as few statements as the database allows: the application, then
+    # its materials, request, event, step (and extension) in the flush the number's allocation
+    # triggers, then the number, the receipt, the inbox entry and the audit entries at commit.
+    extension = _complex_extension(runtime.settings, assessment)
+    record = _new_application(runtime, session, accepted, now, assessment, channel, extension)
+    materials = [dict(application_id=record.id, material_id=material_id, position=position, type_code=ref.type_code,
+                      file_name=ref.file_name)
+                 for position, (ref, material_id) in enumerate(zip(application.materials, accepted.material_ids,
+                                                                   strict=True))]
+    if materials:
+        session.execute(_materials_insert(), materials)
+    with session.no_autoflush:
+        store_document(session, record, "request", accepted.stored_request or accepted.body, flush=False,
+                       media_type=accepted.request_media_type)
+        submitter = (Actor.staff(channel.submitted_by) if channel.submitted_by
+                     else Actor.institution(accepted.institution_code))
+        record_event(session, record, Action.SUBMIT, None, submitter, at=now,
+                     note={"channel": channel.name, "institution": accepted.institution_code}
+                     if channel.submitted_by else None)
+        open_first_step(session, record, at=now)
+        if extension is not None:
+            session.add(ApplicationExtension(application_id=record.id, working_days=extension.working_days,
+                                             reason=extension.reason, actor="prereview", at=now))
     record.application_no = _allocate_application_no(runtime, session, now)
     receipt, receipt_type = sign_output(runtime, documents.build_receipt(_receipt_facts(record, assessment), issued_at=now),
                                         fmt=accepted.output_format)
@@ -284,6 +300,20 @@ def _accept(runtime: Runtime, session: Session, accepted: CheckedSubmission, now
                    note={"reason": "符合自动审核规则"})
         register_when_ready(session, runtime, record, at=now)
     return IntakeOutcome(record.application_no, receipt, created=True, media_type=receipt_type)
+
+
+@functools.cache
+def _materials_insert():
+    """The application's materials in one executemany (their ids are never needed at intake)."""
+    return ApplicationMaterial.__table__.insert()
+
+
+def _complex_extension(settings, assessment: Assessment) -> Extension | None:
+    """A complex case (复杂情形) gets the statutory extension from the start, with its reasons."""
+    if assessment.outcome != Outcome.COMPLEX:
+        return None
+    reason = "；".join(assessment.triage.complex_reasons) or "复杂情形"
+    return Extension(settings.complex_extension_working_days, reason[:500])
 
 
 def _allocate_application_no(runtime: Runtime, session: Session, now: datetime) -> str:
@@ -316,14 +346,6 @@ def _unknown_code_facts(application: CanonicalApplication) -> dict:
         facts["findings"] = [{"code": f.code, "severity": f.severity.value, "message_zh": f.message_zh,
                               "hint": f.hint, "field": f.field} for f in findings]
     return facts
-
-
-def _set_deadline(session: Session, settings, record: Application, assessment: Assessment, *, at: datetime) -> None:
-    refresh_deadline(session, settings, record, at=at)
-    if assessment.outcome == Outcome.COMPLEX:
-        reason = "；".join(assessment.triage.complex_reasons) or "复杂情形"
-        extend_deadline(session, settings, record, working_days=settings.complex_extension_working_days,
-                        reason=reason, actor="prereview", at=at)
 
 
 def dry_run(runtime: Runtime, body: bytes, *, now: datetime | None = None, media_type: str | None = "application/xml",
@@ -371,11 +393,13 @@ def _check_window(created_at: datetime, now: datetime, window_seconds: int) -> N
 
 
 def _referenced_materials(session: Session, institution_id: int, application: CanonicalApplication) -> list[Material]:
+    """The institution's uploaded materials the application names, in its order (one query)."""
+    wanted = {ref.sha256 for ref in application.materials}
+    held = {material.sha256: material for material in session.scalars(
+        select(Material).where(Material.institution_id == institution_id, Material.sha256.in_(wanted)))} if wanted else {}
     found = []
     for ref in application.materials:
-        material = session.scalar(
-            select(Material).where(Material.institution_id == institution_id, Material.sha256 == ref.sha256)
-        )
+        material = held.get(ref.sha256)
         if material is None:
             raise MaterialMissing(
                 f"material {ref.type_code} ({ref.sha256}) has not been uploaded",
@@ -387,7 +411,8 @@ def _referenced_materials(session: Session, institution_id: int, application: Ca
     return found
 
 
-def _new_application(runtime, session, accepted: CheckedSubmission, now, assessment) -> Application:
+def _new_application(runtime, session, accepted: CheckedSubmission, now, assessment, channel: Channel,
+                     extension: Extension | None) -> Application:
     application = accepted.application
     record = Application(
         # A placeholder, unique and never committed: the real number is allocated last.
@@ -403,14 +428,17 @@ def _new_application(runtime, session, accepted: CheckedSubmission, now, assessm
         signature=_signature_facts(accepted.verified),
         request_created_at=application.created_at,
         received_at=now,
-        due_date=now.astimezone(LOCAL_TZ).date(),  # set by the deadline clock right after
         triage=assessment.outcome.value if assessment.outcome != Outcome.REFUSED else "SIMPLE",
         findings=assessment.findings_json(),
         fee_amount=assessment.fee.amount if assessment.fee else None,
         link_group=application.link.group_id if application.link else None,
         link_position=application.link.position if application.link else None,
         link_size=application.link.size if application.link else None,
+        channel=channel.name,
+        submitted_by=channel.submitted_by,
     )
+    set_deadline(record, first_deadline(session, runtime.settings, registration_type=record.registration_type,
+                                        received_at=now, extensions=[extension] if extension else []))
     session.add(record)
     session.flush()
     return record
