@@ -68,7 +68,7 @@ class Runtime:
         on pool threads, they could fill the pool while the writer waits for a thread to commit
         on: a freeze. Waiting here, on the event loop, costs no thread.
         """
-        if not self.settings.is_sqlite:
+        if self.engine.dialect.name != "sqlite":  # the engine's, not settings.is_sqlite: no path resolved per request
             return contextlib.nullcontext()
         loop = asyncio.get_running_loop()
         if self._gate is None or self._gate[0] is not loop:

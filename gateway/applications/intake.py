@@ -20,7 +20,7 @@ from bank_adapters.xml_v1 import XmlApplicationAdapter
 from gateway.actors import Actor
 from gateway.applications import documents
 from gateway.applications.canonical_json import to_json
-from gateway.applications.records import record_event, store_document
+from gateway.applications.records import insert_document, insert_event
 from gateway.applications.states import Action, next_status
 from gateway.applications.assessment import Assessment, assess, refuse_if_needed
 from gateway.applications.deadline import first_deadline, set_deadline
@@ -265,9 +265,10 @@ def _accept(runtime: Runtime, session: Session, accepted: CheckedSubmission, now
     assessment = assess(session, runtime.settings, application, now=now)
     refuse_if_needed(assessment)
     # Everything the rows need is known before the first insert (the deadline included), so each
-    # row is inserted once, in as few statements as the database allows: the application, then
-    # its materials, request, event, step (and extension) in the flush the number's allocation
-    # triggers, then the number, the receipt, the inbox entry and the audit entries at commit.
+    # row is inserted once, in one statement per table: the application (the only ORM object,
+    # which an automatic approval goes on with), then with Core inserts its materials, request,
+    # event, step (and extension); the number last, then the receipt; the inbox entry and the audit
+    # entries at commit (gateway.inbox.service, gateway.audit.chain).
     extension = _complex_extension(runtime.settings, assessment)
     record = _new_application(runtime, session, accepted, now, assessment, channel, extension)
     materials = [dict(application_id=record.id, material_id=material_id, position=position, type_code=ref.type_code,
@@ -276,25 +277,25 @@ def _accept(runtime: Runtime, session: Session, accepted: CheckedSubmission, now
                                                                    strict=True))]
     if materials:
         session.execute(_materials_insert(), materials)
-    with session.no_autoflush:
-        store_document(session, record, "request", accepted.stored_request or accepted.body, flush=False,
-                       media_type=accepted.request_media_type)
-        submitter = (Actor.staff(channel.submitted_by) if channel.submitted_by
-                     else Actor.institution(accepted.institution_code))
-        record_event(session, record, Action.SUBMIT, None, submitter, at=now,
-                     note={"channel": channel.name, "institution": accepted.institution_code}
-                     if channel.submitted_by else None)
-        open_first_step(session, record, at=now)
-        if extension is not None:
-            session.add(ApplicationExtension(application_id=record.id, working_days=extension.working_days,
-                                             reason=extension.reason, actor="prereview", at=now))
+    insert_document(session, record, "request", accepted.stored_request or accepted.body,
+                    media_type=accepted.request_media_type)
+    submitter = (Actor.staff(channel.submitted_by) if channel.submitted_by
+                 else Actor.institution(accepted.institution_code))
+    insert_event(session, record, Action.SUBMIT, None, submitter, at=now,
+                 note={"channel": channel.name, "institution": accepted.institution_code}
+                 if channel.submitted_by else None)
+    open_first_step(session, record, at=now)
+    if extension is not None:
+        session.execute(ApplicationExtension.__table__.insert(), dict(
+            application_id=record.id, working_days=extension.working_days, reason=extension.reason,
+            actor="prereview", at=now))
     record.application_no = _allocate_application_no(runtime, session, now)
     receipt, receipt_type = sign_output(runtime, documents.build_receipt(_receipt_facts(record, assessment), issued_at=now),
                                         fmt=accepted.output_format)
-    receipt_document = store_document(session, record, "receipt", receipt, flush=False, media_type=receipt_type)
+    receipt_id = insert_document(session, record, "receipt", receipt, media_type=receipt_type)
     # A synchronous submission has its receipt in the response; a batch item's goes out by callback too.
     publish(session, institution_id=record.institution_id, kind="receipt", content=receipt, media_type=receipt_type,
-            application_id=record.id, document=receipt_document, deliver=channel.name == "batch", at=now)
+            application_id=record.id, document_id=receipt_id, deliver=channel.name == "batch", at=now)
     if assessment.outcome == Outcome.AUTO_APPROVE:
         transition(session, runtime.settings, record, Action.AUTO_APPROVE, Actor.system("prereview"), at=now,
                    note={"reason": "符合自动审核规则"})

@@ -42,10 +42,10 @@ def transition(
 
 
 def open_first_step(session: Session, application: Application, *, at: datetime) -> None:
-    """A newly accepted application starts waiting in the queue."""
-    session.add(ApplicationStep(
+    """A newly accepted application starts waiting in the queue (one Core insert: intake's)."""
+    session.execute(ApplicationStep.__table__.insert(), dict(
         application_id=application.id, institution_id=application.institution_id,
-        step=STEP_OF[Status(application.status)], started_at=at,
+        step=STEP_OF[Status(application.status)], actor=None, started_at=at, ended_at=None,
     ))
 
 

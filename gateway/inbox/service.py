@@ -16,11 +16,12 @@ opposite orders.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from gateway.delivery.service import schedule_entry_delivery
@@ -78,14 +79,25 @@ def _number_noted(session: Session) -> None:
     session.flush()  # the change itself (and the documents referred to) first
     # Institutions in id order (a stable sort keeps each institution's entries in publishing order).
     for item in sorted(noted, key=lambda n: n.entry.institution_id):
+        entry = item.entry
         if item.document is not None:
-            item.entry.document_id = item.document.id
-        item.entry.sequence = next_value(session, f"inbox:{item.entry.institution_id}")
-        session.add(item.entry)
-    session.flush()
+            entry.document_id = item.document.id
+        entry.sequence = next_value(session, f"inbox:{entry.institution_id}")
+        # One Core insert (no unit of work): the entry object stays outside the session, with its id.
+        entry.id = session.execute(_insert_entry(), {column: getattr(entry, column) for column in _COLUMNS}).scalar_one()
     for item in noted:
         if item.deliver:
             schedule_entry_delivery(session, item.entry, at=item.at)
+
+
+_COLUMNS = ("institution_id", "sequence", "kind", "application_id", "document_id", "content", "media_type", "sha256",
+            "created_at")
+
+
+@functools.cache
+def _insert_entry():
+    table = InboxEntry.__table__
+    return table.insert().values({column: bindparam(column) for column in _COLUMNS}).returning(table.c.id)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -6,6 +6,9 @@ rolled-back transaction gives its number back: no gaps, no duplicates.
 """
 from __future__ import annotations
 
+import functools
+
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,12 +17,17 @@ from gateway.persistence.models import Counter
 
 def next_value(session: Session, series: str) -> int:
     """Allocate the next number of ``series`` (1 for a new series)."""
-    dialect = session.get_bind().dialect.name
+    statement = _next_value_statement(session.get_bind().dialect.name)
+    return int(session.execute(statement, {"series": series}).scalar_one())
+
+
+@functools.cache
+def _next_value_statement(dialect: str):
+    """Built once per dialect, with the series as a bound parameter (taken on every intake)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(Counter)
-        .values(name=series, value=1)
+    return (
+        insert(Counter.__table__)
+        .values(name=bindparam("series"), value=1)
         .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
         .returning(Counter.value)
     )
-    return int(session.execute(stmt).scalar_one())
