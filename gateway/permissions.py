@@ -14,10 +14,11 @@ clerk's list) shows only the actor's own.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.applications.transfers import is_transferee
@@ -166,14 +167,32 @@ def is_party(application: Application, institution: Institution, extent: Grant) 
     return extent is Grant.ALL or applicant or is_transferee(application, institution)
 
 
+APPLICATIONS_FOUND = "applications_found"  # session.info: application number -> Application
+
+
 def application_for(session: Session, application_no: str, *, institution: Institution | None,
                     extent: Grant) -> Application:
     """The application named in a path, if ``institution`` owns it as far as ``extent`` reaches; another's is
-    answered exactly like a missing one."""
-    application = session.scalar(select(Application).where(Application.application_no == application_no))
+    answered exactly like a missing one.
+
+    Looked up by number once per unit of work: a route's ownership check and its endpoint both ask
+    for the application in the path, and the second is given the object the first found (kept here,
+    as the session's identity map holds objects only weakly), as long as it is in the session."""
+    found = session.info.setdefault(APPLICATIONS_FOUND, {})
+    application = found.get(application_no)
+    if application is None or application not in session:
+        application = session.scalar(_application_by_number(), {"application_no": application_no})
+        if application is not None:
+            found[application_no] = application
     if application is None or institution is None or not is_party(application, institution, extent):
         raise NotFound("no such application")
     return application
+
+
+@functools.cache
+def _application_by_number():
+    # Built once: every request naming an application runs it.
+    return select(Application).where(Application.application_no == bindparam("application_no"))
 
 
 def matrix_markdown() -> str:

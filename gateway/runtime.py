@@ -32,6 +32,8 @@ class Runtime:
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _tokens: object = field(default=None, init=False)
     _gate: tuple | None = field(default=None, init=False)
+    _intake_gate: tuple | None = field(default=None, init=False)
+    _check_slots: tuple | None = field(default=None, init=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, worker: bool = False) -> Runtime:
@@ -70,10 +72,35 @@ class Runtime:
         """
         if self.engine.dialect.name != "sqlite":  # the engine's, not settings.is_sqlite: no path resolved per request
             return contextlib.nullcontext()
+        return self._per_loop("_gate", asyncio.Lock)
+
+    def intake_gate(self):
+        """Intake's writing step, one at a time per API process, in both modes (embedded: the write gate).
+
+        PostgreSQL: every intake takes the day's gapless number, so intakes serialise on that
+        counter row from allocation to commit whatever is done here. Waiting on the database, a
+        queued intake holds a connection and a transaction, and the one holding the row shares the
+        interpreter with every other thread: its steps after the allocation (receipt, inbox, audit
+        chain) wait for their turn behind the others' pre-reviews, and so does everyone queued
+        behind it — a long tail. Waiting here, on the event loop, costs nothing and keeps the
+        turn short. Several API processes still write side by side.
+        """
+        if self.engine.dialect.name == "sqlite":
+            return self.write_gate()
+        return self._per_loop("_intake_gate", asyncio.Lock)
+
+    def check_slots(self):
+        """At most ``intake_check_threads`` submissions' checks (signature, schema, read-only lookups) at once."""
+        return self._per_loop("_check_slots", lambda: asyncio.Semaphore(self.settings.intake_check_threads))
+
+    def _per_loop(self, name: str, make):
+        """An asyncio primitive of this runtime, made for the running event loop (tests run several loops)."""
         loop = asyncio.get_running_loop()
-        if self._gate is None or self._gate[0] is not loop:
-            self._gate = (loop, asyncio.Lock())
-        return self._gate[1]
+        held = getattr(self, name)
+        if held is None or held[0] is not loop:
+            held = (loop, make())
+            setattr(self, name, held)
+        return held[1]
 
     def start_sweeper(self) -> None:
         """Embedded mode: run the periodic re-drives on a thread (Celery beat does it otherwise)."""

@@ -157,6 +157,10 @@ class Settings(BaseSettings):
         "certificates' VerifyUrl; empty: http://<host>:<port> of `gateway serve` (127.0.0.1 for 0.0.0.0 or ::).")
     api_threads: int = Field(
         16, description="Threads per API process for blocking work (database, signatures); requests beyond wait.")
+    intake_check_threads: int = Field(
+        2, ge=1, description="Submissions whose signature and schema checks run at once in one API process; "
+        "more wait their turn on the event loop. The checks are CPU-bound and Python runs one thread at a time, "
+        "so more only lengthen every submission and the writing step's turn.")
     loop_lag_warn_ms: float = Field(
         200.0, description="Log a warning when the API's event loop wakes this much later than asked.")
     log_format: LogFormat = Field(LogFormat.TEXT, description="Log lines as text or json (one object per line).")

@@ -1,14 +1,19 @@
 """Request dependencies: the runtime, a database session, and who is calling.
 
 No dependency here blocks the event loop: they are plain functions, which FastAPI runs on its
-thread pool. Bodies have already been read whole by :mod:`gateway.api.bodies` before any of them
-runs, so no unit of work is open while the client is still sending.
+thread pool, or (``get_db``) do their blocking part there themselves. Bodies have already been read
+whole by :mod:`gateway.api.bodies` before any of them runs, so no unit of work is open while the
+client is still sending.
 """
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Annotated
+
+import anyio
+import anyio.to_thread
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
@@ -16,7 +21,7 @@ from sqlalchemy.orm import Session
 from gateway import permissions
 from gateway.errors import Forbidden, NotAuthenticated, RequestTooLarge
 from gateway.logs import bind_actor
-from gateway.persistence.db import read_only, transaction
+from gateway.persistence.db import READ_ONLY_OPTION, read_only, transaction
 from gateway.persistence.models import Institution, StaffUser
 from gateway.persistence.types import utcnow
 from gateway.runtime import Runtime
@@ -50,15 +55,52 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_db(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+async def get_db(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
     """One unit of work per request: a read-only one for GET and HEAD (no write lock), else a
-    transaction committed when the endpoint returns and rolled back on error."""
-    if request.method in READING_METHODS:
-        with read_only(runtime.read_sessions) as session:
-            yield session
-        return
-    with transaction(runtime.sessions) as session:
+    transaction committed when the endpoint returns and rolled back on error.
+
+    Async only to save thread-pool hops: entering a unit of work does no I/O (its session connects
+    at its first statement, which runs on the pool), so it is entered here on the event loop; it is
+    ended on the pool, as FastAPI ends a plain generator dependency's — or, a read-only one that
+    holds no connection (never used, or ended by :func:`done_reading`), here too."""
+    reading = request.method in READING_METHODS
+    unit = read_only(runtime.read_sessions) if reading else transaction(runtime.sessions)
+    session = unit.__enter__()
+    async with _ended_in_threadpool(unit, idle=(lambda: not session.in_transaction()) if reading else None):
         yield session
+
+
+def done_reading(session: Session) -> None:
+    """End a read-only unit of work once the endpoint has read all it answers with (it answers a
+    ``Response``, which nothing reads from the session after it): its connection goes back to the
+    pool from the endpoint's own thread, and :func:`get_db` ends the unit without a hop of its own.
+    A writing unit of work is left alone (an endpoint may be called by another, writing one)."""
+    if session.get_bind().get_execution_options().get(READ_ONLY_OPTION):
+        session.close()
+
+
+@asynccontextmanager
+async def _ended_in_threadpool(unit: AbstractContextManager, *, idle=None) -> AsyncIterator[None]:
+    """Exit ``unit`` on the thread pool, shielded from cancellation and on a limiter of its own, as
+    ``fastapi.concurrency.contextmanager_in_threadpool`` does: a request cancelled (its client gone)
+    still commits or rolls back and returns its connection, and an exit never waits for a pool
+    thread held by a request that waits for this connection. If ``idle()`` says there is no I/O
+    left to do, ``unit`` is exited right here."""
+    limiter = anyio.CapacityLimiter(1)
+    try:
+        yield
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            suppressed = await anyio.to_thread.run_sync(unit.__exit__, type(exc), exc, exc.__traceback__,
+                                                        limiter=limiter)
+        if not suppressed:
+            raise
+    else:
+        if idle is not None and idle():
+            unit.__exit__(None, None, None)
+            return
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(unit.__exit__, None, None, None, limiter=limiter)
 
 
 def get_read_db(runtime: RuntimeDep) -> Iterator[Session]:
@@ -108,9 +150,6 @@ def _raw_url(request: Request) -> str:
     query = request.scope.get("query_string", b"")
     url = f"{request.url.scheme}://{request.url.netloc}{raw_path.decode('latin-1')}"
     return f"{url}?{query.decode('latin-1')}" if query else url
-
-
-SignedInstitution = Annotated[Institution, Depends(signed_institution)]
 
 
 def staff_user(request: Request, runtime: RuntimeDep, session: DbSession) -> StaffUser:
@@ -187,7 +226,10 @@ def signed_for(action: str):
     if not any(permissions.grant(actor, action) for actor in permissions.SIGNERS):
         raise LookupError(f"no institution may {action}")
 
-    def check(request: Request, institution: SignedInstitution, session: DbSession) -> Institution:
+    # The signature is checked here rather than through a dependency of its own: FastAPI runs each
+    # plain dependency on its own thread-pool hop, and a signed read is cheap enough for a hop to show.
+    def check(request: Request, runtime: RuntimeDep, session: DbSession) -> Institution:
+        institution = signed_institution(request, runtime, session)
         request.state.action = action
         _refuse_unless_owned(request, session, institution, permissions.signer_grant(institution, action))
         return institution

@@ -1,15 +1,17 @@
 """Institution API: submit applications, follow them, fetch signed results; upload materials."""
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api.deps import DbSession, Public, RuntimeDep, SignedFor, XmlSigned, request_body
+from gateway.api.deps import DbSession, Public, RuntimeDep, SignedFor, XmlSigned, done_reading, request_body
 from gateway import audit
 from gateway.api.problems import responses
 from gateway.audit.reads import note_read
@@ -22,7 +24,7 @@ from gateway.persistence.types import utcnow
 from gateway.errors import GatewayError, NotFound, ResultNotReady
 from gateway.quality.refusals import attributed_to, record_intake_refusal
 from gateway.materials.service import store_material
-from gateway.persistence.models import Application, ApplicationExtension, SignedDocument
+from gateway.persistence.models import Application, ApplicationEvent, ApplicationExtension, SignedDocument
 
 router = APIRouter(prefix="/v1", tags=["institutions"])
 XML = "application/xml"
@@ -73,13 +75,15 @@ def _channel_of(request: Request) -> str:
 
 async def _submit(request: Request, runtime: RuntimeDep) -> Response:
     body = request_body(request, runtime.settings.max_request_bytes)
-    # The checks run on the thread pool side by side; only the writing step queues for the writer,
-    # and the time of receipt is when it gets its turn (so numbers and times of receipt agree).
-    checked = await run_in_threadpool(check_submission, runtime, body, now=utcnow(), **_signed_request(request))
+    # The checks run on the thread pool, a few side by side (Runtime.check_slots); the writing step
+    # queues for its turn (Runtime.intake_gate), and the time of receipt is when it gets it (so
+    # numbers and times of receipt agree).
+    async with runtime.check_slots():
+        checked = await run_in_threadpool(check_submission, runtime, body, now=utcnow(), **_signed_request(request))
     if isinstance(checked, IntakeOutcome):
         outcome = checked
     else:
-        async with runtime.write_gate():
+        async with runtime.intake_gate():
             with attributed_to(checked.institution_id):
                 outcome = await run_in_threadpool(accept_submission, runtime, checked,
                                                   channel=Channel(_channel_of(request)))
@@ -142,23 +146,22 @@ def _own_application(session, institution, application_no: str) -> Application:
     return application_for(session, application_no, institution=institution, extent=Grant.PARTY)
 
 
-def _document_entries(session, application: Application) -> list[DocumentEntry]:
-    """The signed documents' kinds and digests (not their bytes), oldest first, without the request."""
-    rows = session.execute(
-        select(SignedDocument.kind, SignedDocument.sha256, SignedDocument.created_at)
-        .where(SignedDocument.application_id == application.id, SignedDocument.kind != "request")
-        .order_by(SignedDocument.id)
-    )
-    return [DocumentEntry(kind=kind, sha256=sha256, created_at=created_at) for kind, sha256, created_at in rows]
-
-
 @router.get("/applications/{application_no}", response_model=ApplicationStatus, responses=responses(401, 404))
 def status(application_no: str, request: Request,
-           institution: SignedFor("application.read_status"), session: DbSession) -> ApplicationStatus:
-    """Status and history (HTTP-signed by the applying institution)."""
+           institution: SignedFor("application.read_status"), session: DbSession) -> Response:
+    """Status and history (HTTP-signed by the applying institution).
+
+    Answered as the JSON of the ``ApplicationStatus`` built here, exactly what FastAPI would write
+    for it, without FastAPI validating the model once more on a thread-pool hop of its own."""
     application = _own_application(session, institution, application_no)
     note_read(request, audit.read_of(application, actor=institution.code, actor_role="institution", what="status"))
-    return ApplicationStatus(
+    history = [
+        HistoryEntry(action=action, from_status=from_status, to_status=to_status, actor_kind=actor_kind, at=at,
+                     note=note)
+        for action, from_status, to_status, actor_kind, at, note in session.execute(
+            _status_statements().history, {"application_id": application.id})
+    ]
+    answer = ApplicationStatus(
         application_no=application.application_no,
         request_id=application.request_id,
         registration_type=application.registration_type,
@@ -170,27 +173,50 @@ def status(application_no: str, request: Request,
         fee_yuan=f"{application.fee_amount:.2f}" if application.fee_amount is not None else None,
         findings=application.findings or [],
         extensions=[
-            ExtensionEntry(working_days=e.working_days, reason=e.reason, at=e.at)
-            for e in session.scalars(select(ApplicationExtension).where(ApplicationExtension.application_id == application.id)
-                                     .order_by(ApplicationExtension.id))
+            ExtensionEntry(working_days=working_days, reason=reason, at=at)
+            for working_days, reason, at in session.execute(
+                _status_statements().extensions, {"application_id": application.id})
         ],
         decided_at=application.decided_at,
         decision_reason=application.decision_reason,
-        supplement_respond_by=_supplement_respond_by(application),
-        history=[
-            HistoryEntry(action=e.action, from_status=e.from_status, to_status=e.to_status,
-                         actor_kind=e.actor_kind, at=e.at, note=e.note)
-            for e in application.events
-        ],
-        documents=_document_entries(session, application),
+        supplement_respond_by=_supplement_respond_by(application.status, history),
+        history=history,
+        documents=[DocumentEntry(kind=kind, sha256=sha256, created_at=created_at) for kind, sha256, created_at
+                   in session.execute(_status_statements().documents, {"application_id": application.id})],
+    )
+    done_reading(session)
+    return Response(answer.model_dump_json(by_alias=True), media_type="application/json")
+
+
+@dataclass(frozen=True)
+class _StatusStatements:
+    history: Select
+    extensions: Select
+    documents: Select
+
+
+@functools.cache
+def _status_statements() -> _StatusStatements:
+    """The status read's queries, built once (building a statement costs about as much as running it)."""
+    application_id = bindparam("application_id")
+    return _StatusStatements(
+        history=select(ApplicationEvent.action, ApplicationEvent.from_status, ApplicationEvent.to_status,
+                       ApplicationEvent.actor_kind, ApplicationEvent.at, ApplicationEvent.note)
+        .where(ApplicationEvent.application_id == application_id).order_by(ApplicationEvent.id),
+        extensions=select(ApplicationExtension.working_days, ApplicationExtension.reason, ApplicationExtension.at)
+        .where(ApplicationExtension.application_id == application_id).order_by(ApplicationExtension.id),
+        # the signed documents' kinds and digests (not their bytes), oldest first, without the request
+        documents=select(SignedDocument.kind, SignedDocument.sha256, SignedDocument.created_at)
+        .where(SignedDocument.application_id == application_id, SignedDocument.kind != "request")
+        .order_by(SignedDocument.id),
     )
 
 
-def _supplement_respond_by(application: Application) -> date | None:
+def _supplement_respond_by(status: str, history: list[HistoryEntry]) -> date | None:
     """The answer date of the supplement request standing now (its event's note), if one stands."""
-    if application.status != "SUPPLEMENT_REQUESTED":
+    if status != "SUPPLEMENT_REQUESTED":
         return None
-    for event in reversed(application.events):
+    for event in reversed(history):
         if event.action == "request_supplement":
             respond_by = (event.note or {}).get("respond_by")
             return date.fromisoformat(respond_by) if respond_by else None
@@ -218,7 +244,9 @@ def result(application_no: str, request: Request, institution: SignedFor("applic
     if document is None:
         raise ResultNotReady()
     note_read(request, audit.read_of(application, actor=institution.code, actor_role="institution", what="result"))
-    return Response(document.content, media_type=document.media_type)
+    answer = Response(document.content, media_type=document.media_type)
+    done_reading(session)
+    return answer
 
 
 @router.get(
@@ -238,7 +266,9 @@ def signed_document(application_no: str, kind: str, request: Request,
         raise NotFound("no such document yet")
     note_read(request, audit.read_of(application, actor=institution.code, actor_role="institution",
                                      what=f"document.{kind}"))
-    return Response(document.content, media_type=document.media_type)
+    answer = Response(document.content, media_type=document.media_type)
+    done_reading(session)
+    return answer
 
 
 class MaterialStored(BaseModel):
@@ -335,7 +365,7 @@ class SupplementIn(BaseModel):
 def supplement(
     application_no: str, body: SupplementIn, request: Request, institution: SignedFor("application.supplement"),
     runtime: RuntimeDep, session: DbSession,
-) -> ApplicationStatus:
+) -> Response:
     application = _own_application(session, institution, application_no)
     if application.institution_id != institution.id:
         raise NotFound("no such application")  # only the applying institution answers a 补正

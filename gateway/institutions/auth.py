@@ -1,12 +1,13 @@
 """Authenticating an institution's HTTP request by its registered key (RFC 9421 signatures)."""
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.errors import NotAuthenticated
@@ -14,7 +15,7 @@ from gateway.institutions.service import refuse_if_disabled
 from gateway.persistence.models import Institution, InstitutionCertificate
 from signing.errors import SigningError, UnknownKey
 from signing.httpsig import announced_signature, verify_request
-from signing.trust import TrustStore, load_pem_certificates
+from signing.trust import TrustStore, certificate_fingerprint, load_pem_certificates
 
 # A certificate's chain check is repeated at least this often, and never past its notAfter.
 VALIDATION_TTL = timedelta(seconds=60)
@@ -22,7 +23,6 @@ VALIDATION_TTL = timedelta(seconds=60)
 
 @dataclass(frozen=True)
 class _CheckedKey:
-    pem: str
     trust: TrustStore
     public_key: object
     not_before: datetime
@@ -37,18 +37,23 @@ class _KeyCache:
         self._size = size
         self._lock = threading.Lock()
 
-    def public_key(self, record: InstitutionCertificate, trust: TrustStore, now: datetime):
-        entry = self._entries.get(record.fingerprint)
-        if entry and entry.pem == record.pem and entry.trust is trust and entry.not_before <= now < entry.good_until:
+    def public_key(self, fingerprint: str, pem: Callable[[], str], trust: TrustStore, now: datetime):
+        """The certificate's key; ``pem`` is asked for (read from the database) only to parse and check
+        it again. The fingerprint is the certificate's SHA-256, so a cached entry is that very certificate."""
+        entry = self._entries.get(fingerprint)
+        if entry and entry.trust is trust and entry.not_before <= now < entry.good_until:
             return entry.public_key
-        certificate = load_pem_certificates(record.pem.encode())[0]
+        text = pem()
+        certificate = load_pem_certificates(text.encode())[0]
+        if certificate_fingerprint(certificate) != fingerprint:  # a row altered behind the gateway's back
+            raise UnknownKey("the registered certificate does not match its key id")
         trust.validate(certificate, at=now)  # raises: expired, not yet valid, untrusted
-        entry = _CheckedKey(record.pem, trust, certificate.public_key(), certificate.not_valid_before_utc,
+        entry = _CheckedKey(trust, certificate.public_key(), certificate.not_valid_before_utc,
                             min(certificate.not_valid_after_utc, now + VALIDATION_TTL))
         with self._lock:
             if len(self._entries) >= self._size:
                 self._entries.clear()
-            self._entries[record.fingerprint] = entry
+            self._entries[fingerprint] = entry
         return entry.public_key
 
 
@@ -75,11 +80,11 @@ def authenticate_institution(
     owners: dict[str, Institution] = {}
 
     def resolve_key(key_id: str):
-        found = _current_with_owner(session, key_id)
-        if found is None:
+        owner = _current_owner(session, key_id)
+        if owner is None:
             raise UnknownKey("no current registered certificate has this key id")
-        record, owners[key_id] = found
-        return KEYS.public_key(record, trust, now)
+        owners[key_id] = owner
+        return KEYS.public_key(key_id, lambda: _pem_of(session, key_id), trust, now)
 
     try:
         verified = verify_request(
@@ -101,14 +106,24 @@ def precheck_signature_headers(
         announced = announced_signature(headers, max_age_seconds=max_age_seconds, now=now)
     except SigningError as exc:
         raise NotAuthenticated(str(exc), code=exc.code) from None
-    if _current_with_owner(session, announced.key_id) is None:
+    if _current_owner(session, announced.key_id) is None:
         raise NotAuthenticated("no current registered certificate has this key id", code=UnknownKey.code)
 
 
-def _current_with_owner(session: Session, fingerprint: str) -> tuple[InstitutionCertificate, Institution] | None:
-    row = session.execute(
-        select(InstitutionCertificate, Institution)
-        .join(Institution, Institution.id == InstitutionCertificate.institution_id)
-        .where(InstitutionCertificate.fingerprint == fingerprint, InstitutionCertificate.revoked_at.is_(None))
-    ).first()
-    return (row[0], row[1]) if row else None
+def _current_owner(session: Session, fingerprint: str) -> Institution | None:
+    """The institution a current (registered, unrevoked) certificate with this fingerprint belongs to:
+    read on every request, so a revocation counts from the next one, in every process."""
+    return session.scalar(_current_owner_statement(), {"fingerprint": fingerprint})
+
+
+@functools.cache
+def _current_owner_statement():
+    # Built once: constructing a statement costs about as much as running it on SQLite.
+    return (select(Institution)
+            .join(InstitutionCertificate, InstitutionCertificate.institution_id == Institution.id)
+            .where(InstitutionCertificate.fingerprint == bindparam("fingerprint"),
+                   InstitutionCertificate.revoked_at.is_(None)))
+
+
+def _pem_of(session: Session, fingerprint: str) -> str:
+    return session.scalar(select(InstitutionCertificate.pem).where(InstitutionCertificate.fingerprint == fingerprint))
