@@ -19,6 +19,7 @@ faster for the common valid document. A test compares both paths on many mutated
 from __future__ import annotations
 
 import queue
+import threading
 import unicodedata
 
 from lxml import etree
@@ -29,6 +30,12 @@ _ASCII = bytes(range(128))
 # (\p{Z}, \p{Zl}, \p{Zp}, \p{Cc}, \p{Cf}), plus those whose members change between Unicode versions.
 _UNCERTAIN_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cn", "Cs"})
 _SCHEMA_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+# libxml2 compiling two schemas at once in one process is not safe: the first compilation builds its
+# built-in type tables, and two threads doing that together corrupted them (every later compilation
+# failed with "the given type is not a built-in type") or crashed the process (double free). Seen
+# when two submissions arrived together at a fresh API process. Compiling is rare (one copy per
+# concurrent validation, kept); validating with the compiled copies runs side by side.
+_COMPILING = threading.Lock()
 
 
 class CompiledSchema:
@@ -45,7 +52,8 @@ class CompiledSchema:
         try:
             schema = self._idle.get_nowait()
         except queue.Empty:
-            schema = etree.XMLSchema(etree.fromstring(self._text, etree.XMLParser(**_SCHEMA_PARSER_OPTIONS)))
+            with _COMPILING:
+                schema = etree.XMLSchema(etree.fromstring(self._text, etree.XMLParser(**_SCHEMA_PARSER_OPTIONS)))
         try:
             return bool(schema.validate(root))
         finally:

@@ -123,6 +123,9 @@ class ModeBench:
     def reads(self, servers: Servers) -> dict:
         """HTTP-signed status reads at ``read_clients`` against the signature-only ceiling."""
         clients = self.config.read_clients
+        if not self.application_paths:
+            raise RuntimeError("no application was accepted in the intake runs, so there is nothing to read "
+                               "(see the intake errors and the gateway's log)")
         runs: dict[str, list[dict]] = {"gateway": [], "ceiling": []}
         for rep in range(self.config.reps):
             self.say(f"signed status reads at {clients} clients, repetition {rep + 1} of {self.config.reps}")

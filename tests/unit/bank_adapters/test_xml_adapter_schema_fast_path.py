@@ -5,6 +5,8 @@ disagree with xmlschema (newer format characters, comments inside values, xsi at
 judged by xmlschema, which also words the violations.
 """
 import copy
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -149,3 +151,40 @@ def test_validation_gives_the_same_answers_from_several_threads(full_root):
         thread.join()
 
     assert set(answers) == {(True, False)} and len(answers) == 40
+
+
+# A fresh process whose first validations arrive together: each of 8 threads compiles its own copy.
+_FIRST_VALIDATIONS_TOGETHER = """
+import threading
+from lxml import etree
+from bank_adapters.xml_v1_compiled import CompiledSchema
+from bank_adapters.xml_v1_schema import schema_text
+
+schema = CompiledSchema(schema_text())
+root = etree.fromstring(b"<NotARequest/>")
+barrier, errors = threading.Barrier(8), []
+
+def validate():
+    barrier.wait()
+    try:
+        assert schema.is_valid(root) is False
+    except BaseException as exc:
+        errors.append(repr(exc))
+
+threads = [threading.Thread(target=validate) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(len(errors), errors[:1])
+"""
+
+
+def test_the_first_validations_of_a_fresh_process_may_arrive_together():
+    # Without the compile lock, libxml2 built its type tables twice at once: one fresh process in
+    # about six crashed (double free) or failed every compilation after the first.
+    for _ in range(16):
+        run = subprocess.run([sys.executable, "-c", _FIRST_VALIDATIONS_TOGETHER], capture_output=True, text=True,
+                             timeout=60)
+        assert run.returncode == 0, run.stderr[-500:]
+        assert run.stdout.strip() == "0 []", run.stdout
