@@ -3,31 +3,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from bank_adapters import IdType, LinkRef, Party
 from gateway.persistence.db import transaction
 from tests.support import combined as c
-from tests.support import department_records as d
 from tests.support import factories, scenarios as s
 from tests.support.register import add_encumbrance, add_mortgage, add_unit
 from tests.support.tamper import Snapshot, assert_nothing_changed, assert_problem
+from tests.support.combined import bank, tax  # noqa: F401 (fixtures)
 from tests.support.tamper import runtime, seeded_database  # noqa: F401 (fixtures)
 
 GROUP = "ZYDY-2026-0400"
 STRANGER = Party("赵志强", IdType.RESIDENT_ID, "64022119900101001X")  # not an owner of the home
 
 
-@pytest.fixture
-def bank(pki) -> s.Bank:
-    return s.main_bank(pki)
-
-
-@pytest.fixture
-def tax(client, runtime, pki) -> d.Department:
-    tax_bureau, _housing = d.add_departments(runtime, pki)
-    c.push_tax_record(client, tax_bureau)
-    return tax_bureau
 
 
 def refused(client, runtime, app, bank: s.Bank, *, secrets: tuple[str, ...] = ()) -> dict[str, dict]:
